@@ -1,0 +1,5 @@
+export * from './syntax.js';
+export * from './params.js';
+export * from './result-codes.js';
+export * from './errors.js';
+export * from './escape.js';

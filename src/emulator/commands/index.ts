@@ -1,0 +1,48 @@
+import type { CommandSpec, CommandTable } from './types.js';
+import { basicCommands } from './basic.js';
+import { identityCommands } from './identity.js';
+import { simCommands } from './sim.js';
+import { radioCommands } from './radio.js';
+import { pdpCommands } from './pdp.js';
+import { serialCommands } from './serial.js';
+import { serviceCommands } from './service.js';
+import { socketCommands } from './socket.js';
+import { rxgetCommands } from './rxget.js';
+import { dnsCommands } from './dns.js';
+import { serverCommands } from './server.js';
+
+/** One file a family; this table is their union. A name defined twice is a bug, caught at load. */
+const FAMILIES: readonly CommandTable[] = [
+  basicCommands,
+  identityCommands,
+  simCommands,
+  radioCommands,
+  pdpCommands,
+  serialCommands,
+  serviceCommands,
+  socketCommands,
+  rxgetCommands,
+  dnsCommands,
+  serverCommands,
+];
+
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = (() => {
+  const all = new Map<string, CommandSpec>();
+  for (const family of FAMILIES) {
+    for (const [name, spec] of Object.entries(family)) {
+      if (all.has(name)) throw new Error(`command ${name} defined twice`);
+      all.set(name, spec);
+    }
+  }
+  return all;
+})();
+
+/** The application note's misspellings, accepted only by dialects with `lenientAliases` (spec §6). */
+export const LENIENT_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['+CIOPEN', '+CIPOPEN'],
+  ['+CIPOEPN', '+CIPOPEN'],
+  ['+NETCLOS', '+NETCLOSE'],
+]);
+
+/** S-registers share one spec under this key. */
+export const S_REGISTER_KEY = 'S';

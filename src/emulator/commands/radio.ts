@@ -1,0 +1,3 @@
+import type { CommandTable } from './types.js';
+
+export const radioCommands: CommandTable = {};

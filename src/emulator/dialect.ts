@@ -1,0 +1,80 @@
+/**
+ * Every point where real modules, the application note and the SIM7600 family disagree (spec §6,
+ * §8, §9, §11), in one table. Handlers read `modem.dialect.<choice>`; they never test a dialect name.
+ */
+export type DialectName = 'a76xx' | 'app-note' | 'sim7600';
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** Module family: decides boot URCs, CIPRXGET modes 0–5 vs 0–4, CIPCCFG 8 vs 7 values, err_info table. */
+  readonly family: 'a76xx' | 'sim7600';
+  /** Lines printed after power-on / reset (spec §1.7). */
+  readonly bootUrcs: readonly string[];
+  /** `+CIPEVENT:` (real) or `+CIP EVENT:` (application note) (spec §6 #4). */
+  readonly cipEventPrefix: string;
+  /** CIPSEND prompt after `<CR><LF>`: `>` (spec default, Q11) or `> `. */
+  readonly prompt: string;
+  /** ESC during a CIPSEND data phase (Q3): `OK` without `+CIPSEND`, or `ERROR`. */
+  readonly escCancelResult: 'OK' | 'ERROR';
+  /** A `<CR><LF>` after a pushed payload (Q1). */
+  readonly pushTrailer: boolean;
+  /** `+CIPRXGET: 1,<link>` once per empty→non-empty buffer, or for every packet (Q5). */
+  readonly rxgetNotify: 'edge' | 'every-packet';
+  /** CIPRXGET=2/3 data followed by `<CR><LF>` before the final `<CR><LF>OK<CR><LF>`. */
+  readonly rxgetDataTrailer: boolean;
+  /** AT+IPADDR with the network closed (Q9): manual `+IP ERROR: Network not opened` or AN `+IPADDR: …`. */
+  readonly ipaddrClosedPrefix: '+IP ERROR' | '+IPADDR';
+  /** SERVERSTOP shape (spec §2.2.15): `OK` then `+SERVERSTOP` (deferred) or `+SERVERSTOP` then `OK`. */
+  readonly serverStop: 'deferred' | 'immediate';
+  /** Peer close of a transparent link (Q2): also print `+IPCLOSE: 0,1` after `CLOSED`. */
+  readonly transparentCloseIpclose: boolean;
+  /** `<err>` for operations on a dead link: 4 (real A7670) or 2 (manual literal). */
+  readonly deadLinkErr: number;
+  /** Accept the application note's typos (`AT+CIOPEN`, `AT+CIPOEPN`, `AT+NETCLOS`) as aliases. */
+  readonly lenientAliases: boolean;
+  /** `Manufacturer:` line of ATI. */
+  readonly atiManufacturer: string;
+}
+
+const A76XX: Dialect = {
+  name: 'a76xx',
+  family: 'a76xx',
+  bootUrcs: ['*ATREADY: 1', '+CPIN: READY', 'SMS DONE', '+CGEV: EPS PDN ACT 1', 'PB DONE'],
+  cipEventPrefix: '+CIPEVENT:',
+  prompt: '>',
+  escCancelResult: 'OK',
+  pushTrailer: false,
+  rxgetNotify: 'edge',
+  rxgetDataTrailer: true,
+  ipaddrClosedPrefix: '+IP ERROR',
+  serverStop: 'deferred',
+  transparentCloseIpclose: false,
+  deadLinkErr: 4,
+  lenientAliases: false,
+  atiManufacturer: 'INCORPORATED',
+};
+
+export const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
+  a76xx: A76XX,
+  'app-note': {
+    ...A76XX,
+    name: 'app-note',
+    cipEventPrefix: '+CIP EVENT:',
+    ipaddrClosedPrefix: '+IPADDR',
+    serverStop: 'immediate',
+    lenientAliases: true,
+  },
+  sim7600: {
+    ...A76XX,
+    name: 'sim7600',
+    family: 'sim7600',
+    bootUrcs: ['RDY', '+CPIN: READY', 'SMS DONE', 'PB DONE'],
+    atiManufacturer: 'SIMCOM INCORPORATED',
+  },
+};
+
+export function dialectNamed(name: string): Dialect {
+  const d = (DIALECTS as Record<string, Dialect | undefined>)[name];
+  if (d === undefined) throw new Error(`unknown dialect ${name} (known: ${Object.keys(DIALECTS).join(', ')})`);
+  return d;
+}
