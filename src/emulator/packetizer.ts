@@ -1,0 +1,59 @@
+import type { Clock, Timer } from './clock.js';
+
+/** Segment size at which data-mode input is sent without waiting for the idle time (spec §3.4 [INF]). */
+export const TRANSPARENT_FLUSH_BYTES = 1460;
+
+/**
+ * UART → network packetising in data mode (spec §3.4, AT+CIPCFG="transwaittm"): bytes are
+ * collected and sent once the line has been idle for `idleMs`, or as soon as `maxBytes` are waiting.
+ */
+export class Packetizer {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly send: (packet: Buffer) => void,
+    private readonly idleMs: () => number,
+    private readonly maxBytes: number = TRANSPARENT_FLUSH_BYTES,
+  ) {}
+
+  push(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.parts.push(bytes);
+    this.size += bytes.length;
+    while (this.size >= this.maxBytes) {
+      const all = Buffer.concat(this.parts);
+      this.send(all.subarray(0, this.maxBytes));
+      const rest = all.subarray(this.maxBytes);
+      this.parts = rest.length > 0 ? [rest] : [];
+      this.size = rest.length;
+    }
+    this.timer?.cancel();
+    this.timer = this.size > 0 ? this.clock.setTimeout(() => this.flush(), this.idleMs()) : undefined;
+  }
+
+  /** Send what is waiting now. */
+  flush(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (this.size === 0) return;
+    const packet = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
+    this.parts = [];
+    this.size = 0;
+    this.send(packet);
+  }
+
+  /** Drop what is waiting (the connection is gone). */
+  discard(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.parts = [];
+    this.size = 0;
+  }
+
+  get pending(): number {
+    return this.size;
+  }
+}
