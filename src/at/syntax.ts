@@ -1,7 +1,8 @@
 /**
  * AT command-line syntax (spec §1.2): what follows the `AT` prefix, split into commands.
  *
- *   basic      E1  V0  Q0  X1  I  Z  O  &F  &D2  S0=1  S7?
+ *   basic      E1  V0  Q0  X1  I  Z  O  &F  &D2
+ *   S-register S0=1  S7?  S0=?  S0 (the default)
  *   extended   +NAME  +NAME?  +NAME=?  +NAME=<p1>,<p2>,…   separated by `;`
  *
  * Names are case-insensitive (normalised to upper case); quoted strings keep their case.
@@ -76,6 +77,9 @@ export function parseCommandLine(body: string): AtCommand[] {
       if (body.charAt(i) === '?') {
         i++;
         commands.push({ name, form: 'read', params: [], text: body.slice(start, i) });
+      } else if (body.startsWith('=?', i)) {
+        i += 2;
+        commands.push({ name, form: 'test', params: [], text: body.slice(start, i) });
       } else if (body.charAt(i) === '=') {
         i++;
         const valueStart = i;
@@ -88,7 +92,8 @@ export function parseCommandLine(body: string): AtCommand[] {
           text: body.slice(start, i),
         });
       } else {
-        throw new SyntaxError(`S register needs ? or = at ${start}`);
+        // `ATS<n>` alone assigns the default value (A76XX manual §1.5.2).
+        commands.push({ name, form: 'set', params: [{ kind: 'empty' }], text: body.slice(start, i) });
       }
       continue;
     }

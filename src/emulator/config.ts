@@ -10,12 +10,16 @@ export interface EmulatorConfig {
     readonly imei: string;
     readonly imsi: string;
     readonly iccid: string;
+    /** Firmware build line that AT+SIMCOMATI prints under `Revision:`. */
+    readonly build: string;
   };
   readonly sim: {
     /** SIM state at power-on. */
     readonly state: SimState;
     readonly pin: string;
     readonly puk: string;
+    /** Service provider name (AT+CSPN?). */
+    readonly spn: string;
   };
   readonly radio: {
     readonly rssi: number;
@@ -24,9 +28,24 @@ export interface EmulatorConfig {
     readonly registration: number;
     readonly mcc: string;
     readonly mnc: string;
+    /** Long and short alphanumeric operator names (AT+COPS). */
     readonly operatorName: string;
+    readonly operatorShortName: string;
+    /** Tracking area code as `0x…` hex, cell id in decimal (as AT+CPSI? prints them). */
     readonly tac: string;
     readonly cellId: string;
+    /** The serving LTE cell's fields of AT+CPSI? after the cell id (raw report values, spec §2.1.11). */
+    readonly lte: {
+      readonly pcid: number;
+      readonly band: string;
+      readonly earfcn: number;
+      readonly dlbw: number;
+      readonly ulbw: number;
+      readonly rsrq: number;
+      readonly rsrp: number;
+      readonly rssi: number;
+      readonly rssnr: number;
+    };
   };
   /** Address the simulated PDP context gets (what AT+IPADDR / AT+CGPADDR report). */
   readonly localIp: string;
@@ -36,6 +55,8 @@ export interface EmulatorConfig {
   readonly latency: {
     readonly netopen: number;
     readonly netclose: number;
+    /** From the OK of AT+CRESET / AT+CFUN=1,1 / AT+CFUN=6 to the reboot (boot URCs). */
+    readonly reboot: number;
   };
   /** Print the boot URCs when the emulator starts. */
   readonly bootUrcs: boolean;
@@ -54,8 +75,10 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
     imei: '860470062749167',
     imsi: '460010222028133',
     iccid: '89860318760238610932',
+    // Invented (no public A7670E-LASE AT+SIMCOMATI log found); configurable.
+    build: 'A7670M7_B11V01_231108',
   },
-  sim: { state: 'ready', pin: '1234', puk: '12345678' },
+  sim: { state: 'ready', pin: '1234', puk: '12345678', spn: 'CHN-UNICOM' },
   radio: {
     rssi: 20,
     ber: 99,
@@ -63,12 +86,15 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
     mcc: '460',
     mnc: '01',
     operatorName: 'CHN-UNICOM',
+    operatorShortName: 'UNICOM',
     tac: '0x230A',
     cellId: '175499523',
+    // The manual's example line: +CPSI: LTE,Online,460-01,0x230A,175499523,318,EUTRAN-BAND3,1650,5,0,21,67,255,19
+    lte: { pcid: 318, band: 'EUTRAN-BAND3', earfcn: 1650, dlbw: 5, ulbw: 0, rsrq: 21, rsrp: 67, rssi: 255, rssnr: 19 },
   },
   localIp: '10.148.0.17',
   baud: 115200,
-  latency: { netopen: 20, netclose: 10 },
+  latency: { netopen: 20, netclose: 10, reboot: 0 },
   bootUrcs: true,
   hosts: new Map(),
 };

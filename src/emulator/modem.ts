@@ -108,6 +108,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     let pos = 0;
     const inbox = this.inbox;
     while (pos < inbox.length) {
+      // Powered off (AT+CPOF): input is lost until power-on (`reboot()`).
+      if (this.state.poweredOff) {
+        pos = inbox.length;
+        break;
+      }
       if (this.dataPhase !== undefined) {
         pos = this.feedDataPhase(inbox, pos);
         continue;
@@ -309,6 +314,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** An unsolicited block already framed (pushed data: `RECV FROM…+IPD…<data>`). */
   urcRaw(bytes: Buffer): void {
+    if (this.state.poweredOff) return;
     if (this.holdingUrcs) this.heldUrcs.push(bytes);
     else this.emitOutput(bytes);
   }

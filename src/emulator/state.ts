@@ -29,23 +29,37 @@ export interface SerialState extends SerialProfile {
   cmee: number;
   /** Current UART rate (AT+IPR); reverts to `bootBaud` on reboot. */
   baud: number;
+  /** The rate on the wire, what a transport paces by: follows `baud` once the command's OK is out. */
+  lineBaud: number;
   /** AT+IPREX: rate at power-on. */
   bootBaud: number;
   /** AT+ICF <format>,<parity>. */
   frameFormat: [number, number];
   /** The profile saved by AT&W. */
   saved: SerialProfile;
+  /** AT+CSCLK: 0 UART never sleeps, 1 DTR sleep, 2 RX sleep. */
+  csclk: number;
+  /** AT+CATR: which port URCs go to (0 all ports). */
+  urcPort: number;
 }
 
 export interface RadioState {
   sim: SimState;
   /** Wrong PIN entries left before PUK. */
   pinAttempts: number;
+  /** The SIM's PIN (AT+CPIN with a PUK sets a new one). */
+  pin: string;
+  /** The SIM asks for its PIN at power-on (a SIM that was READY goes back to SIM PIN on reboot). */
+  pinLock: boolean;
   /** AT+CFUN level. */
   cfun: number;
   rssi: number;
   ber: number;
-  /** Registration `<stat>` (spec §2.1.9), same for CS/PS/EPS in this model. */
+  /**
+   * Registration `<stat>` the network grants (spec §2.1.9), same for CS/PS/EPS in this model.
+   * What AT+CREG?/CGREG?/CEREG? report is this gated by CFUN, the SIM, COPS=2 and attach
+   * (`commands/registration.ts`).
+   */
   regStat: number;
   /** URC modes `<n>` of AT+CREG, AT+CGREG, AT+CEREG. */
   cregMode: number;
@@ -65,6 +79,16 @@ export interface RadioState {
   autoCsq: [number, number];
   /** AT+CGEREP <mode>,<bfr>. */
   cgerep: [number, number];
+  /** The real-time clock once set by AT+CCLK (the host's UTC time until then); survives reboot. */
+  rtc?: RealTimeClock;
+}
+
+/** An AT+CCLK setting: local time `localMs` (as a UTC timestamp) at `clockAt` on the modem's clock. */
+export interface RealTimeClock {
+  localMs: number;
+  clockAt: number;
+  /** Time zone in quarter hours. */
+  tzQuarters: number;
 }
 
 export interface PdpContext {
@@ -76,6 +100,9 @@ export interface PdpContext {
   dComp: number;
   hComp: number;
   active: boolean;
+  /** `<ipv4_ctrl>` and `<request_type>` as last written (0 when omitted). */
+  ipv4Ctrl?: number;
+  requestType?: number;
   auth?: { type: number; password: string; user: string };
 }
 
@@ -122,6 +149,17 @@ export interface ModemState {
   /** AT+CGATT. */
   attached: boolean;
   ip: IpState;
+  /** Voice/SMS housekeeping the emulator only stores (AT+CVHU, AT+CNMI, AT+CMGF). */
+  telephony: TelephonyState;
+  /** After AT+CPOF: the module answers nothing until it is powered on again (`reboot()`). */
+  poweredOff: boolean;
+}
+
+export interface TelephonyState {
+  cvhu: number;
+  /** AT+CNMI <mode>,<mt>,<bm>,<ds>,<bfr>. */
+  cnmi: [number, number, number, number, number];
+  cmgf: number;
 }
 
 export function defaultProfile(): SerialProfile {
@@ -143,8 +181,18 @@ export function defaultProfile(): SerialProfile {
   };
 }
 
+/** The profile fields of `p` only (it may be the whole live serial state), deeply copied. */
 export function copyProfile(p: SerialProfile): SerialProfile {
-  return { ...p, flowControl: [p.flowControl[0], p.flowControl[1]], sRegisters: new Map(p.sRegisters) };
+  return {
+    echo: p.echo,
+    verbose: p.verbose,
+    quiet: p.quiet,
+    connectText: p.connectText,
+    dtrMode: p.dtrMode,
+    dcdMode: p.dcdMode,
+    flowControl: [p.flowControl[0], p.flowControl[1]],
+    sRegisters: new Map(p.sRegisters),
+  };
 }
 
 export function defaultIpState(): IpState {
@@ -179,38 +227,56 @@ export function defaultIpState(): IpState {
 export function powerOnState(config: EmulatorConfig, previous?: ModemState): ModemState {
   const saved = previous ? copyProfile(previous.serial.saved) : defaultProfile();
   const bootBaud = previous?.serial.bootBaud ?? config.baud;
-  const registered = config.sim.state === 'ready';
+  const pinLock = previous?.radio.pinLock ?? (config.sim.state === 'pin' || config.sim.state === 'puk');
+  // A SIM unlocked before the reboot asks for its PIN again; a blocked or missing one stays so.
+  const previousSim = previous?.radio.sim;
+  const sim = previousSim === undefined ? config.sim.state : previousSim === 'ready' && pinLock ? 'pin' : previousSim;
+  const regStat = previous?.radio.regStat ?? config.radio.registration;
+  const registered = sim === 'ready' && (regStat === 1 || regStat === 5);
+  const radio: RadioState = {
+    sim,
+    pinAttempts: previous?.radio.pinAttempts ?? 3,
+    pin: previous?.radio.pin ?? config.sim.pin,
+    pinLock,
+    cfun: 1,
+    rssi: previous?.radio.rssi ?? config.radio.rssi,
+    ber: previous?.radio.ber ?? config.radio.ber,
+    regStat,
+    cregMode: 0,
+    cgregMode: 0,
+    ceregMode: 0,
+    cnmp: previous?.radio.cnmp ?? 2,
+    cnsmodMode: 0,
+    copsMode: 0,
+    copsFormat: 0,
+    ctzu: previous?.radio.ctzu ?? 0,
+    ctzr: 0,
+    autoCsq: [0, 0],
+    cgerep: [2, 0],
+  };
+  if (previous?.radio.rtc !== undefined) radio.rtc = { ...previous.radio.rtc };
+  const pdp = previous ? new Map([...previous.pdp].map(([cid, c]) => [cid, { ...c, active: false }])) : defaultPdp();
+  // On LTE, attaching brings up the default bearer (cid 1): boot prints `+CGEV: EPS PDN ACT 1`.
+  const bearer = pdp.get(1);
+  if (registered && bearer !== undefined) bearer.active = true;
   return {
     serial: {
       ...copyProfile(saved),
       cmee: 2,
       baud: bootBaud,
+      lineBaud: bootBaud,
       bootBaud,
       frameFormat: [2, 2],
       saved,
+      csclk: 0,
+      urcPort: previous?.serial.urcPort ?? 0,
     },
-    radio: {
-      sim: previous?.radio.sim ?? config.sim.state,
-      pinAttempts: 3,
-      cfun: 1,
-      rssi: previous?.radio.rssi ?? config.radio.rssi,
-      ber: previous?.radio.ber ?? config.radio.ber,
-      regStat: previous?.radio.regStat ?? (registered ? config.radio.registration : 0),
-      cregMode: 0,
-      cgregMode: 0,
-      ceregMode: 0,
-      cnmp: previous?.radio.cnmp ?? 2,
-      cnsmodMode: 0,
-      copsMode: 0,
-      copsFormat: 0,
-      ctzu: previous?.radio.ctzu ?? 0,
-      ctzr: 0,
-      autoCsq: [0, 0],
-      cgerep: [2, 0],
-    },
-    pdp: previous ? new Map([...previous.pdp].map(([cid, c]) => [cid, { ...c, active: false }])) : defaultPdp(),
+    radio,
+    pdp,
     attached: registered,
     ip: defaultIpState(),
+    telephony: { cvhu: 0, cnmi: [2, 1, 0, 0, 0], cmgf: 0 },
+    poweredOff: false,
   };
 }
 

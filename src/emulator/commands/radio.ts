@@ -1,3 +1,356 @@
-import type { CommandTable } from './types.js';
+import type { CommandContext, CommandSpec, CommandTable, Outcome } from './types.js';
+import { ERROR, OK, cme } from './types.js';
+import { Cme } from '../../at/errors.js';
+import { ParamError } from '../../at/params.js';
+import type { Timer } from '../clock.js';
+import type { Modem } from '../modem.js';
+import type { ModemState, RadioState } from '../state.js';
+import {
+  announceRegistration,
+  autoAttach,
+  csStat,
+  detach,
+  isRegisteredStat,
+  locationFields,
+  psStat,
+  radioOn,
+  registrationSnapshot,
+  systemMode,
+  visibleSim,
+} from './registration.js';
 
-export const radioCommands: CommandTable = {};
+export { announceRegistration } from './registration.js';
+
+/** Reboot after the final result code is out (AT+CRESET, AT+CFUN=1,1, AT+CFUN=6). */
+export function scheduleReboot(modem: Modem): void {
+  modem.clock.setTimeout(() => modem.reboot(), modem.config.latency.reboot);
+}
+
+// ---------------------------------------------------------------- signal
+
+function csqLine(state: ModemState): string {
+  const { rssi, ber } = radioOn(state) ? state.radio : { rssi: 99, ber: 99 };
+  return `+CSQ: ${rssi},${ber}`;
+}
+
+/** AT+AUTOCSQ mode 0 reports every 5 s (spec §2.1.7); one timer per modem. */
+const AUTO_CSQ_PERIOD_MS = 5000;
+const autoCsqTimers = new WeakMap<Modem, Timer>();
+
+function scheduleAutoCsq(modem: Modem): void {
+  autoCsqTimers.get(modem)?.cancel();
+  autoCsqTimers.delete(modem);
+  const [enabled, mode] = modem.state.radio.autoCsq;
+  if (enabled !== 1 || mode !== 0) return;
+  autoCsqTimers.set(
+    modem,
+    modem.clock.setTimeout(() => {
+      autoCsqTimers.delete(modem);
+      // A reboot in between resets AUTOCSQ: the timer then just stops.
+      const [stillEnabled, stillMode] = modem.state.radio.autoCsq;
+      if (stillEnabled !== 1 || stillMode !== 0 || modem.state.poweredOff) return;
+      modem.urc(csqLine(modem.state));
+      scheduleAutoCsq(modem);
+    }, AUTO_CSQ_PERIOD_MS),
+  );
+}
+
+/** The control plane calls this after changing rssi/ber: `+CSQ:` when AT+AUTOCSQ=1 asks for it. */
+export function announceSignal(modem: Modem): void {
+  if (modem.state.radio.autoCsq[0] === 1) modem.urc(csqLine(modem.state));
+}
+
+// ---------------------------------------------------------------- functionality (CFUN)
+
+const CFUN_LEVELS = new Set([0, 1, 4, 5, 6, 7, 8]);
+const OFFLINE = 7;
+
+/** Move to a CFUN level that does not reboot, printing the URCs the change causes. */
+function setFunctionality(modem: Modem, fun: number): void {
+  const state = modem.state;
+  const previous = state.radio.cfun;
+  if (previous === fun) return;
+  const before = registrationSnapshot(state);
+  const simBefore = visibleSim(state);
+  state.radio.cfun = fun;
+  const simNow = visibleSim(state);
+  if (simBefore !== 'absent' && simNow === 'absent') modem.urc('+SIMCARD: NOT AVAILABLE');
+  if (!isRegisteredStat(csStat(state))) detach(modem, 'ME');
+  if (fun === 0) modem.urc('*RADIOPOWER: 0');
+  if (simBefore === 'absent' && simNow !== 'absent') {
+    modem.urc(`+CPIN: ${simNow === 'ready' ? 'READY' : simNow === 'pin' ? 'SIM PIN' : 'SIM PUK'}`);
+  }
+  autoAttach(modem);
+  announceRegistration(modem, before);
+}
+
+function cfunSet(ctx: CommandContext): Outcome {
+  const params = ctx.params.atMost(2);
+  const fun = params.int(0, { min: 0, max: 8 });
+  const reset = params.int(1, { min: 0, max: 1 }, 0);
+  if (!CFUN_LEVELS.has(fun)) throw new ParamError(`no CFUN level ${fun}`, 0);
+  // `<rst>` only goes with full functionality (spec §2.1.8).
+  if (reset === 1 && fun !== 1) throw new ParamError('reset only with fun=1', 1);
+  if (fun === 6 || reset === 1) {
+    scheduleReboot(ctx.modem);
+    return OK;
+  }
+  // After CFUN=7 only CFUN=6 or a restart brings the module back (spec §2.1.8).
+  if (ctx.state.radio.cfun === OFFLINE && fun !== OFFLINE) return cme(Cme.NotAllowed);
+  setFunctionality(ctx.modem, fun);
+  return OK;
+}
+
+// ---------------------------------------------------------------- registration
+
+type ModeKey = 'cregMode' | 'cgregMode' | 'ceregMode';
+
+/** AT+CREG / AT+CGREG / AT+CEREG: the same forms over a different `<stat>` (spec §2.1.9). */
+function registrationCommand(prefix: string, key: ModeKey, stat: (state: ModemState) => number): CommandSpec {
+  const setMode = (ctx: CommandContext, n: number): Outcome => {
+    ctx.state.radio[key] = n;
+    return OK;
+  };
+  return {
+    exec: (ctx) => setMode(ctx, 0),
+    set: (ctx) => setMode(ctx, ctx.params.atMost(1).int(0, { min: 0, max: 2 })),
+    read: (ctx) => {
+      const n = ctx.state.radio[key];
+      const value = stat(ctx.state);
+      const location = n === 2 && isRegisteredStat(value) ? `,${locationFields(ctx.modem)}` : '';
+      ctx.info(`${prefix}: ${n},${value}${location}`);
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info(`${prefix}: (0-2)`);
+      return OK;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- operator (COPS)
+
+const LTE_ACT = 7;
+
+/** The operator in a `<format>`: 0 long name, 1 short name, 2 numeric MCC+MNC. */
+function operatorIn(modem: Modem, format: number): string {
+  const { operatorName, operatorShortName, mcc, mnc } = modem.config.radio;
+  return format === 0 ? operatorName : format === 1 ? operatorShortName : `${mcc}${mnc}`;
+}
+
+function copsSet(ctx: CommandContext): Outcome {
+  const params = ctx.params.atMost(4);
+  const radio = ctx.state.radio;
+  const mode = params.int(0, { min: 0, max: 4 });
+  const format = params.int(1, { min: 0, max: 2 }, radio.copsFormat);
+  const operator = params.isEmpty(2) ? undefined : params.quoted(2);
+  params.int(3, { min: 0, max: 8 }, LTE_ACT);
+  if (mode === 3) {
+    if (params.isEmpty(1)) throw new ParamError('COPS=3 needs a format', 1);
+    radio.copsFormat = format;
+    return OK;
+  }
+  // Manual selection needs an operator; only the configured network exists (spec §2.1.10).
+  if (mode === 1 || mode === 4) {
+    if (operator === undefined) throw new ParamError('manual selection needs an operator', 2);
+    if (mode === 1 && operator !== operatorIn(ctx.modem, format)) return cme(Cme.NoNetworkService);
+  }
+  const modem = ctx.modem;
+  const before = registrationSnapshot(ctx.state);
+  const wasDeregistered = radio.copsMode === 2;
+  radio.copsMode = mode;
+  radio.copsFormat = format;
+  if (mode === 2) detach(modem, 'ME');
+  else if (wasDeregistered) autoAttach(modem);
+  announceRegistration(modem, before);
+  return OK;
+}
+
+function copsRead(ctx: CommandContext): Outcome {
+  const radio = ctx.state.radio;
+  if (!isRegisteredStat(csStat(ctx.state))) {
+    ctx.info(`+COPS: ${radio.copsMode}`);
+    return OK;
+  }
+  ctx.info(`+COPS: ${radio.copsMode},${radio.copsFormat},"${operatorIn(ctx.modem, radio.copsFormat)}",${LTE_ACT}`);
+  return OK;
+}
+
+/** The scan result: the one configured network, `2` (current) when registered on it. */
+function copsTest(ctx: CommandContext): Outcome {
+  const modem = ctx.modem;
+  const tail = ',,(0,1,2,3,4),(0,1,2)';
+  if (!radioOn(ctx.state) || visibleSim(ctx.state) === 'absent') {
+    ctx.info(`+COPS: ${tail}`);
+    return OK;
+  }
+  const stat = isRegisteredStat(csStat(ctx.state)) ? 2 : 1;
+  const names = [0, 1, 2].map((f) => `"${operatorIn(modem, f)}"`).join(',');
+  ctx.info(`+COPS: (${stat},${names},${LTE_ACT})${tail}`);
+  return OK;
+}
+
+// ---------------------------------------------------------------- system information
+
+/** `<Operation Mode>` of AT+CPSI? for each CFUN level (spec §2.1.11). */
+const OPERATION_MODE: Readonly<Record<number, string>> = {
+  0: 'Low Power Mode',
+  1: 'Online',
+  4: 'Flight Mode',
+  5: 'Factory Test Mode',
+  6: 'Reset',
+  7: 'Offline',
+  8: 'Online',
+};
+
+function cpsiRead(ctx: CommandContext): Outcome {
+  const state = ctx.state;
+  const operation = OPERATION_MODE[state.radio.cfun] ?? 'Unknown';
+  if (!isRegisteredStat(csStat(state))) {
+    ctx.info(`+CPSI: NO SERVICE,${operation}`);
+    return OK;
+  }
+  const r = ctx.modem.config.radio;
+  const l = r.lte;
+  ctx.info(
+    `+CPSI: LTE,${operation},${r.mcc}-${r.mnc},${r.tac},${r.cellId},${l.pcid},${l.band},${l.earfcn},` +
+      `${l.dlbw},${l.ulbw},${l.rsrq},${l.rsrp},${l.rssi},${l.rssnr}`,
+  );
+  return OK;
+}
+
+/** AT+CNMP preferred modes of the A76XX (spec §2.1.12). */
+const CNMP_MODES = [2, 13, 14, 38];
+
+// ---------------------------------------------------------------- a 0/1 setting with the usual forms
+
+type SwitchKey = 'ctzu' | 'ctzr' | 'cnsmodMode';
+
+function radioSwitch(prefix: string, key: SwitchKey, read?: (ctx: CommandContext) => string): CommandSpec {
+  return {
+    set: (ctx) => {
+      ctx.state.radio[key] = ctx.params.atMost(1).int(0, { min: 0, max: 1 });
+      return OK;
+    },
+    read: (ctx) => {
+      ctx.info(read ? read(ctx) : `${prefix}: ${ctx.state.radio[key]}`);
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info(`${prefix}: (0-1)`);
+      return OK;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- clock (CCLK)
+
+const CCLK_PATTERN = /^(\d{2})\/(\d{2})\/(\d{2}),(\d{2}):(\d{2}):(\d{2})([+-])(\d{2})$/;
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** Local time now, per the last AT+CCLK setting or the host's UTC clock. */
+function clockNow(modem: Modem, radio: RadioState): { localMs: number; tzQuarters: number } {
+  const rtc = radio.rtc;
+  if (rtc === undefined) return { localMs: Date.now(), tzQuarters: 0 };
+  return { localMs: rtc.localMs + (modem.clock.now() - rtc.clockAt), tzQuarters: rtc.tzQuarters };
+}
+
+function cclkText(localMs: number, tzQuarters: number): string {
+  const d = new Date(Math.floor(localMs / 1000) * 1000);
+  const date = `${two(d.getUTCFullYear() % 100)}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())}`;
+  const time = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  const zone = `${tzQuarters < 0 ? '-' : '+'}${two(Math.abs(tzQuarters))}`;
+  return `${date},${time}${zone}`;
+}
+
+function cclkSet(ctx: CommandContext): Outcome {
+  const text = ctx.params.atMost(1).quoted(0);
+  const m = CCLK_PATTERN.exec(text);
+  if (m === null) throw new ParamError('bad time', 0);
+  const [yy, mo, dd, hh, mi, ss, sign, zz] = m.slice(1) as [string, string, string, string, string, string, string, string];
+  const localMs = Date.UTC(2000 + Number(yy), Number(mo) - 1, Number(dd), Number(hh), Number(mi), Number(ss));
+  const d = new Date(localMs);
+  const valid =
+    d.getUTCMonth() === Number(mo) - 1 && d.getUTCDate() === Number(dd) && Number(hh) < 24 && Number(mi) < 60 && Number(ss) < 60;
+  const tzQuarters = (sign === '-' ? -1 : 1) * Number(zz);
+  if (!valid || tzQuarters < -48 || tzQuarters > 56) throw new ParamError('bad time', 0);
+  ctx.state.radio.rtc = { localMs, clockAt: ctx.modem.clock.now(), tzQuarters };
+  return OK;
+}
+
+// ---------------------------------------------------------------- the table
+
+export const radioCommands: CommandTable = {
+  '+CSQ': {
+    exec: (ctx) => {
+      ctx.info(csqLine(ctx.state));
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info('+CSQ: (0-31,99),(0-7,99)');
+      return OK;
+    },
+  },
+  '+AUTOCSQ': {
+    set: (ctx) => {
+      const params = ctx.params.atMost(2);
+      const enabled = params.int(0, { min: 0, max: 1 });
+      const mode = params.int(1, { min: 0, max: 1 }, 0);
+      ctx.state.radio.autoCsq = [enabled, mode];
+      scheduleAutoCsq(ctx.modem);
+      return OK;
+    },
+    read: (ctx) => {
+      ctx.info(`+AUTOCSQ: ${ctx.state.radio.autoCsq[0]},${ctx.state.radio.autoCsq[1]}`);
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info('+AUTOCSQ: (0-1),(0-1)');
+      return OK;
+    },
+  },
+  '+CFUN': {
+    set: cfunSet,
+    read: (ctx) => {
+      ctx.info(`+CFUN: ${ctx.state.radio.cfun}`);
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info('+CFUN: (0-1,4-8),(0-1)');
+      return OK;
+    },
+  },
+  '+CREG': registrationCommand('+CREG', 'cregMode', csStat),
+  '+CGREG': registrationCommand('+CGREG', 'cgregMode', psStat),
+  '+CEREG': registrationCommand('+CEREG', 'ceregMode', psStat),
+  '+COPS': { set: copsSet, read: copsRead, test: copsTest },
+  '+CPSI': { read: cpsiRead },
+  '+CNMP': {
+    set: (ctx) => {
+      const mode = ctx.params.atMost(1).int(0, { min: 0, max: 255 });
+      if (!CNMP_MODES.includes(mode)) return ERROR;
+      ctx.state.radio.cnmp = mode;
+      return OK;
+    },
+    read: (ctx) => {
+      ctx.info(`+CNMP: ${ctx.state.radio.cnmp}`);
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info(`+CNMP: (${CNMP_MODES.join(',')})`);
+      return OK;
+    },
+  },
+  '+CNSMOD': radioSwitch('+CNSMOD', 'cnsmodMode', (ctx) => `+CNSMOD: ${ctx.state.radio.cnsmodMode},${systemMode(ctx.state)}`),
+  '+CTZU': radioSwitch('+CTZU', 'ctzu'),
+  '+CTZR': radioSwitch('+CTZR', 'ctzr'),
+  '+CCLK': {
+    set: cclkSet,
+    read: (ctx) => {
+      const now = clockNow(ctx.modem, ctx.state.radio);
+      ctx.info(`+CCLK: "${cclkText(now.localMs, now.tzQuarters)}"`);
+      return OK;
+    },
+    test: () => OK,
+  },
+};

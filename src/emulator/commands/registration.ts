@@ -1,0 +1,129 @@
+import type { SimState } from '../config.js';
+import type { Modem } from '../modem.js';
+import type { ModemState } from '../state.js';
+
+/**
+ * The radio model shared by the SIM, radio and PDP commands: what the SIM, CFUN, COPS and
+ * attach state let the module report, and the URCs a change of them prints (spec §2.1.6–§2.1.16).
+ *
+ * `state.radio.regStat` is what the network grants; everything the host sees is gated here:
+ *   CS (AT+CREG)            regStat when CFUN=1, the SIM is READY and COPS≠2, else 0
+ *   PS/EPS (CGREG/CEREG)    the CS value while attached (AT+CGATT), else 0
+ */
+
+/** CFUN levels that power the SIM down (`+SIMCARD: NOT AVAILABLE` on CFUN=0, spec §2.1.8). */
+const SIM_OFF_LEVELS = new Set([0, 8]);
+/** CFUN levels with the transmitter and receiver off. */
+const RADIO_OFF_LEVELS = new Set([0, 4, 7]);
+
+export const isRegisteredStat = (stat: number): boolean => stat === 1 || stat === 5;
+
+/** The SIM as the host sees it: `absent` when missing or powered down by CFUN. */
+export function visibleSim(state: ModemState): SimState {
+  return SIM_OFF_LEVELS.has(state.radio.cfun) ? 'absent' : state.radio.sim;
+}
+
+export function radioOn(state: ModemState): boolean {
+  return !RADIO_OFF_LEVELS.has(state.radio.cfun);
+}
+
+function mayRegister(state: ModemState): boolean {
+  return state.radio.cfun === 1 && state.radio.sim === 'ready' && state.radio.copsMode !== 2;
+}
+
+/** `<stat>` of AT+CREG. */
+export function csStat(state: ModemState): number {
+  return mayRegister(state) ? state.radio.regStat : 0;
+}
+
+/** `<stat>` of AT+CGREG and AT+CEREG. */
+export function psStat(state: ModemState): number {
+  return state.attached ? csStat(state) : 0;
+}
+
+/** `<stat>` of AT+CNSMOD: 8 (LTE) while registered, 0 no service. */
+export function systemMode(state: ModemState): number {
+  return isRegisteredStat(csStat(state)) ? 8 : 0;
+}
+
+/** `"<lac>","<ci>"` (two-byte area code, four-byte cell id, hex) from the configured cell. */
+export function locationFields(modem: Modem): string {
+  const { tac, cellId } = modem.config.radio;
+  const area = tac.replace(/^0x/i, '').toUpperCase().padStart(4, '0');
+  const cell = BigInt(cellId).toString(16).toUpperCase().padStart(8, '0');
+  return `"${area}","${cell}"`;
+}
+
+/** What the registration URCs depend on, to print only what changed. */
+export interface RegistrationSnapshot {
+  readonly cs: number;
+  readonly ps: number;
+  readonly mode: number;
+}
+
+export function registrationSnapshot(state: ModemState): RegistrationSnapshot {
+  return { cs: csStat(state), ps: psStat(state), mode: systemMode(state) };
+}
+
+function registrationUrc(modem: Modem, prefix: string, n: number, stat: number): void {
+  if (n === 0) return;
+  const location = n === 2 && isRegisteredStat(stat) ? `,${locationFields(modem)}` : '';
+  modem.urc(`${prefix}: ${stat}${location}`);
+}
+
+/**
+ * Print `+CREG:`/`+CGREG:`/`+CEREG:` (per their `<n>`) and `+CNSMOD:` (when enabled) for what
+ * changed since `before`, or for everything when `before` is omitted. The control plane calls
+ * this after changing `state.radio.regStat` or the attach state.
+ */
+export function announceRegistration(modem: Modem, before?: RegistrationSnapshot): void {
+  const radio = modem.state.radio;
+  const now = registrationSnapshot(modem.state);
+  if (before === undefined || before.cs !== now.cs) registrationUrc(modem, '+CREG', radio.cregMode, now.cs);
+  if (before === undefined || before.ps !== now.ps) {
+    registrationUrc(modem, '+CGREG', radio.cgregMode, now.ps);
+    registrationUrc(modem, '+CEREG', radio.ceregMode, now.ps);
+  }
+  if ((before === undefined || before.mode !== now.mode) && radio.cnsmodMode === 1) {
+    modem.urc(`+CNSMOD: ${now.mode}`);
+  }
+}
+
+/** A `+CGEV:` event, printed unless AT+CGEREP mode 0 keeps them in the module. */
+export function packetEvent(modem: Modem, text: string): void {
+  if (modem.state.radio.cgerep[0] !== 0) modem.urc(`+CGEV: ${text}`);
+}
+
+/** The address a context gets when activated: the configured one for cid 1, the next ones after it. */
+export function contextAddress(modem: Modem, cid: number): string {
+  const octets = modem.config.localIp.split('.').map(Number);
+  if (octets.length !== 4 || cid === 1) return modem.config.localIp;
+  const last = ((octets[3] as number) + cid - 1) % 256;
+  return [octets[0], octets[1], octets[2], last].join('.');
+}
+
+/**
+ * Attach when the radio may register and is registered: LTE attach brings up the default
+ * bearer (cid 1) with `+CGEV: EPS PDN ACT 1`, as at boot (spec §1.7). Returns whether attached.
+ */
+export function autoAttach(modem: Modem): boolean {
+  const state = modem.state;
+  if (state.attached) return true;
+  if (!isRegisteredStat(csStat(state))) return false;
+  state.attached = true;
+  const bearer = state.pdp.get(1);
+  if (bearer !== undefined && !bearer.active) {
+    bearer.active = true;
+    packetEvent(modem, 'EPS PDN ACT 1');
+  }
+  return true;
+}
+
+/** Detach (ME- or network-initiated): every context goes down with it (27.007 `+CGEV: ME DETACH`). */
+export function detach(modem: Modem, by: 'ME' | 'NW'): void {
+  const state = modem.state;
+  if (!state.attached) return;
+  state.attached = false;
+  for (const context of state.pdp.values()) context.active = false;
+  packetEvent(modem, `${by} DETACH`);
+}
