@@ -1,0 +1,60 @@
+import type { Readable, Writable } from 'node:stream';
+import type { ModuleSide, ServedEndpoint } from './serve-endpoint.js';
+
+export interface StdioServeOptions {
+  /** Host → module bytes; `process.stdin` by default. */
+  readonly input?: Readable;
+  /** Module → host bytes; `process.stdout` by default. */
+  readonly output?: Writable;
+}
+
+export interface StdioEndpoint extends ServedEndpoint {
+  /** Settles when the host side is gone: input ended, or output can no longer be written. */
+  readonly ended: Promise<void>;
+}
+
+/**
+ * Serve the AT port on a pair of streams (stdin/stdout by default): for `socat`, an `EXEC:` of
+ * another tool, or a test's child process. Bytes pass untouched both ways.
+ */
+export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}): StdioEndpoint {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  let open = true;
+  let markEnded!: () => void;
+  const ended = new Promise<void>((resolve) => {
+    markEnded = resolve;
+  });
+
+  const forward = (bytes: Buffer): void => {
+    if (open) output.write(bytes);
+  };
+  const receive = (bytes: Buffer | string): void => {
+    if (open) module.input(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+  };
+  const stop = (): void => {
+    if (!open) return;
+    open = false;
+    module.off('output', forward);
+    input.off('data', receive);
+    markEnded();
+  };
+
+  module.on('output', forward);
+  input.on('data', receive);
+  input.once('end', stop);
+  input.once('close', stop);
+  // EPIPE and the like: the reader is gone, which ends the session like end of input.
+  input.on('error', stop);
+  output.on('error', stop);
+
+  return {
+    description: 'stdio',
+    ended,
+    close() {
+      stop();
+      input.pause();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { ModuleSide, ServedEndpoint } from './serve-endpoint.js';
+
+export interface TcpServeOptions {
+  /** Address to listen on; loopback unless the user asks for more. */
+  readonly host?: string;
+  /** 0 picks a free port (see `TcpEndpoint.port`). */
+  readonly port: number;
+  /** A host connected (`remote` is `address:port`). */
+  readonly onHostAttach?: (remote: string) => void;
+  /** The attached host went away, or a newer connection took its place. */
+  readonly onHostDetach?: (remote: string, reason: 'closed' | 'taken-over') => void;
+}
+
+export interface TcpEndpoint extends ServedEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export const DEFAULT_TCP_HOST = '127.0.0.1';
+
+/**
+ * Serve the AT port on TCP like a UART: one host at a time. A new connection takes the port over
+ * and the previous one is closed; the module (its state, its links) lives on across hosts.
+ * Output while no host is attached is lost, as on a wire nobody listens to.
+ */
+export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Promise<TcpEndpoint> {
+  const host = options.host ?? DEFAULT_TCP_HOST;
+  const server = createServer({ noDelay: true });
+  let attached: { readonly socket: Socket; readonly remote: string } | undefined;
+
+  const forward = (bytes: Buffer): void => {
+    attached?.socket.write(bytes);
+  };
+
+  server.on('connection', (socket) => {
+    const peer = { socket, remote: formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0) };
+    const previous = attached;
+    attached = peer;
+    if (previous !== undefined) {
+      previous.socket.destroy();
+      options.onHostDetach?.(previous.remote, 'taken-over');
+    }
+    socket.on('data', (bytes: Buffer) => {
+      if (attached === peer) module.input(bytes);
+    });
+    // A reset connection is just a host going away: 'close' follows and handles it.
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (attached !== peer) return;
+      attached = undefined;
+      options.onHostDetach?.(peer.remote, 'closed');
+    });
+    options.onHostAttach?.(peer.remote);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  module.on('output', forward);
+
+  const address = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    host: address.address,
+    port: address.port,
+    description: `tcp ${formatHostPort(address.address, address.port)}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        module.off('output', forward);
+        attached?.socket.destroy();
+        attached = undefined;
+        server.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+}
+
+/** `127.0.0.1:7070`, `[::1]:7070`. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
