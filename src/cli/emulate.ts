@@ -1,0 +1,244 @@
+import { isIP, isIPv4 } from 'node:net';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { traceLine } from '../at/transcript.js';
+import { makeConfig } from '../emulator/config.js';
+import { DIALECTS, type DialectName } from '../emulator/dialect.js';
+import { Modem } from '../emulator/modem.js';
+import { RealNetwork } from '../emulator/network/real.js';
+import type { ModuleSide, ServedEndpoint } from '../transport/serve-endpoint.js';
+import { serveStdio } from '../transport/stdio.js';
+import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../transport/tcp-server.js';
+
+/** `a76xx emulate`: wiring only — a Modem on a real network, served on one transport. */
+
+export const DEFAULT_TCP_PORT = 7070;
+
+/**
+ * The one line printed once the port is served (stdout; stderr in --stdio mode), for humans and
+ * for tools that start the emulator and need the endpoint:
+ *   a76xx emulator ready: tcp 127.0.0.1:7070
+ *   a76xx emulator ready: pty /dev/pts/5
+ *   a76xx emulator ready: pty /dev/pts/5 (link /tmp/a76xx)
+ *   a76xx emulator ready: stdio
+ */
+export const READY_PREFIX = 'a76xx emulator ready: ';
+
+export type ReadyEndpoint =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'pty'; readonly path: string; readonly link: string | undefined }
+  | { readonly kind: 'stdio' };
+
+/** Read a ready line back (what a test or a supervising tool sees); undefined if it is not one. */
+export function parseReadyLine(line: string): ReadyEndpoint | undefined {
+  if (!line.startsWith(READY_PREFIX)) return undefined;
+  const rest = line.slice(READY_PREFIX.length).trimEnd();
+  if (rest === 'stdio') return { kind: 'stdio' };
+  const tcp = /^tcp (?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(rest);
+  if (tcp !== null) return { kind: 'tcp', host: (tcp[1] ?? tcp[2]) as string, port: Number(tcp[3]) };
+  const pty = /^pty (\S+)(?: \(link (.+)\))?$/.exec(rest);
+  if (pty !== null) return { kind: 'pty', path: pty[1] as string, link: pty[2] };
+  return undefined;
+}
+
+interface TcpAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+interface EmulateOptions {
+  readonly tcp?: TcpAddress | true;
+  readonly pty?: string | true;
+  readonly stdio?: true;
+  readonly host?: ReadonlyMap<string, string>;
+  readonly hostsOnly?: true;
+  readonly dialect: DialectName;
+  readonly bootUrcs: boolean;
+  readonly trace?: true;
+}
+
+export function command(): Command {
+  return new Command('emulate')
+    .summary('serve an emulated A76XX module on TCP, a pseudo-terminal or stdio')
+    .description(
+      'Serve the AT port of an emulated SIMCom A76XX module. The sockets it opens on command are real ' +
+        `sockets of this machine: it is a network proxy, so it listens on loopback unless told otherwise. ` +
+        `One transport per process; with none given, --tcp ${DEFAULT_TCP_HOST}:${DEFAULT_TCP_PORT}.`,
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Once serving, it prints one line on stdout (on stderr with --stdio, where stdout is the port):',
+        `  ${READY_PREFIX}tcp 127.0.0.1:7070`,
+        `  ${READY_PREFIX}pty /dev/pts/5 (link /tmp/a76xx)`,
+        `  ${READY_PREFIX}stdio`,
+        'It stops cleanly (exit 0) on SIGINT or SIGTERM, and with --stdio when stdin ends.',
+        '',
+        'Examples:',
+        '  a76xx emulate                              # TCP on 127.0.0.1:7070',
+        '  a76xx emulate --pty /tmp/a76xx             # then: picocom -b 115200 /tmp/a76xx',
+        '  a76xx emulate --tcp 0 --host echo.test=127.0.0.1 --no-boot-urcs',
+      ].join('\n'),
+    )
+    .addOption(
+      new Option(
+        '--tcp [[HOST:]PORT]',
+        `serve on TCP, one host connection at a time, a new one taking over (HOST defaults to ${DEFAULT_TCP_HOST}, ` +
+          `PORT to ${DEFAULT_TCP_PORT}; PORT 0 picks a free one)`,
+      )
+        .argParser(parseTcpAddress)
+        .conflicts(['pty', 'stdio']),
+    )
+    .addOption(
+      new Option('--pty [LINK]', 'serve on a new raw pseudo-terminal, print its /dev/pts/N path; with LINK also make a symlink to it there').conflicts(['stdio']),
+    )
+    .addOption(new Option('--stdio', 'serve on stdin/stdout (exit when stdin ends); messages go to stderr'))
+    .addOption(
+      new Option('--host <NAME=IP>', 'static host table entry, consulted before the system resolver (repeatable)').argParser(parseHostEntry),
+    )
+    .addOption(new Option('--hosts-only', 'resolve names only through --host entries, never the system resolver'))
+    .addOption(
+      new Option('--dialect <name>', 'behaviour profile where modules and documents disagree').choices(Object.keys(DIALECTS)).default('a76xx'),
+    )
+    .addOption(new Option('--no-boot-urcs', 'do not print the power-on URCs (*ATREADY: 1, +CPIN: READY, …)'))
+    .addOption(new Option('--trace', 'log every byte on the AT port to stderr as transcript lines (>> host, << module)'))
+    .action((options: EmulateOptions) => runEmulate(options));
+}
+
+// ---------------------------------------------------------------- option parsing
+
+function parseTcpAddress(value: string): TcpAddress {
+  const match = /^(?:(?:\[([^\]]+)\]|([^:]*)):)?(\d+)$/.exec(value);
+  const port = Number(match?.[3]);
+  if (match === null || !Number.isInteger(port) || port > 65535) {
+    throw new InvalidArgumentError('expected [HOST:]PORT, e.g. 7070, 127.0.0.1:7070 or [::1]:7070');
+  }
+  const host = match[1] ?? match[2] ?? '';
+  return { host: host === '' ? DEFAULT_TCP_HOST : host, port };
+}
+
+function parseHostEntry(value: string, previous: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
+  const match = /^([^=\s]+)=(\S+)$/.exec(value);
+  if (match === null || !isIPv4(match[2] as string)) {
+    throw new InvalidArgumentError('expected NAME=IPv4, e.g. example.com=127.0.0.1');
+  }
+  return new Map([...(previous ?? []), [match[1] as string, match[2] as string]]);
+}
+
+// ---------------------------------------------------------------- running
+
+const warn = (message: string): void => {
+  process.stderr.write(`a76xx emulate: ${message}\n`);
+};
+
+async function runEmulate(options: EmulateOptions): Promise<void> {
+  const hosts = options.host ?? new Map<string, string>();
+  const modem = new Modem({
+    config: makeConfig({ dialect: DIALECTS[options.dialect], bootUrcs: options.bootUrcs, hosts }),
+    network: new RealNetwork({ hosts, staticOnly: options.hostsOnly === true }),
+    log: warn,
+  });
+  const port = options.trace === true ? traced(modem) : modem;
+
+  let endpoint: ServedEndpoint;
+  let listening = '';
+  try {
+    if (options.stdio === true) {
+      const stdio = serveStdio(port);
+      endpoint = stdio;
+      void stdio.ended.then(() => stop(endpoint, modem));
+    } else if (options.pty !== undefined) {
+      // Loaded on demand: node-pty is native, and nothing else needs it.
+      const { servePty } = await import('../transport/pty.js');
+      endpoint = await servePty(port, { link: options.pty === true ? undefined : options.pty, log: warn });
+    } else {
+      const address = options.tcp === undefined || options.tcp === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT } : options.tcp;
+      listening = formatHostPort(address.host, address.port);
+      if (!isLoopback(address.host)) {
+        warn(
+          `warning: listening on ${formatHostPort(address.host, address.port)}, not loopback: whoever reaches it ` +
+            'can make this machine open connections anywhere (the emulator is a network proxy)',
+        );
+      }
+      let booted = false;
+      endpoint = await serveTcp(port, {
+        ...address,
+        onHostAttach(remote) {
+          warn(`host ${remote} attached`);
+          // The module "powers on" when the first host listens, so its boot URCs are seen.
+          if (!booted) modem.start();
+          booted = true;
+        },
+        onHostDetach: (remote, reason) => warn(`host ${remote} ${reason === 'taken-over' ? 'replaced by a new connection' : 'detached'}`),
+      });
+    }
+  } catch (err) {
+    warn(describeStartError(err, listening));
+    process.exit(1);
+  }
+
+  if (options.stdio === true || options.pty !== undefined) modem.start();
+  const ready = `${READY_PREFIX}${endpoint.description}\n`;
+  (options.stdio === true ? process.stderr : process.stdout).write(ready);
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(endpoint, modem));
+}
+
+let stopping = false;
+
+/** Close the endpoint (servers, PTY, symlink), bounded, then exit 0. */
+async function stop(endpoint: ServedEndpoint, modem: Modem): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // Let the answer to the last command out first (stdin may end right behind it).
+  await quietOutput(modem, 100, 2000);
+  await Promise.race([endpoint.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  process.exit(0);
+}
+
+/** Resolve once the module has printed nothing for `quietMs`, or after `maxMs` in any case. */
+function quietOutput(modem: Modem, quietMs: number, maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout;
+    const done = (): void => {
+      clearTimeout(timer);
+      clearTimeout(limit);
+      modem.off('output', restart);
+      resolve();
+    };
+    const restart = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(done, quietMs);
+    };
+    const limit = setTimeout(done, maxMs);
+    modem.on('output', restart);
+    restart();
+  });
+}
+
+function traced(modem: Modem): ModuleSide {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  modem.on('output', (bytes) => log(traceLine('module', bytes)));
+  return {
+    input(bytes) {
+      log(traceLine('host', bytes));
+      modem.input(bytes);
+    },
+    on: (event, listener) => modem.on(event, listener),
+    off: (event, listener) => modem.off(event, listener),
+  };
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+function describeStartError(err: unknown, listening: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `cannot listen on ${listening}: address already in use`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${listening}: not an address of this machine`;
+  if (code === 'EACCES') return `cannot listen on ${listening}: permission denied`;
+  return err instanceof Error ? err.message : String(err);
+}

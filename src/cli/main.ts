@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+
+/** A subcommand: one file under src/cli/ exporting `command()`, which builds its commander Command. */
+export interface SubcommandModule {
+  command(): Command;
+}
+
+// Registering a subcommand is one line here.
+const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
+  () => import('./emulate.js'),
+];
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const program = new Command('a76xx')
+  .description('SIMCom A76XX tools: an emulator of the module on its AT port, and a driver for real modules')
+  .version(version)
+  .showHelpAfterError('(add --help for usage)');
+
+for (const load of SUBCOMMANDS) {
+  const sub = (await load()).command();
+  sub.showHelpAfterError('(add --help for usage)');
+  program.addCommand(sub);
+}
+
+await program.parseAsync(process.argv);
