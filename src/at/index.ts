@@ -3,3 +3,4 @@ export * from './params.js';
 export * from './result-codes.js';
 export * from './errors.js';
 export * from './escape.js';
+export * from './transcript.js';

@@ -1,0 +1,12 @@
+// Public API of the emulator (`a76xx/emulator`): the module engine, its configuration, time,
+// network backends, and the transports that serve its AT port.
+export * from './modem.js';
+export * from './config.js';
+export * from './dialect.js';
+export * from './clock.js';
+export * from './network/types.js';
+export * from './network/real.js';
+export * from '../transport/serve-endpoint.js';
+export * from '../transport/tcp-server.js';
+export * from '../transport/pty.js';
+export * from '../transport/stdio.js';
