@@ -1,3 +1,33 @@
-import type { CommandTable } from './types.js';
+import { DNS_GENERAL_ERROR } from '../../at/errors.js';
+import { DNS_TIMEOUT_MS, socketService } from '../links.js';
+import type { CommandTable, Handler } from './types.js';
+import { ERROR, OK } from './types.js';
 
-export const dnsCommands: CommandTable = {};
+/** AT+CDNSGIP (spec §2.2.17): resolve one name through the emulator's Network. */
+
+/** ≤254 characters of `a-z A-Z 0-9 - .`, labels of 1–63 starting with a letter or digit. */
+export function isValidDomainName(name: string): boolean {
+  if (name.length === 0 || name.length > 254) return false;
+  return name.split('.').every((label) => /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(label));
+}
+
+const cdnsgipSet: Handler = async (ctx) => {
+  const name = ctx.params.atMost(1).quoted(0);
+  if (!isValidDomainName(name)) return ERROR;
+  const service = socketService(ctx.modem);
+  const network = service.network;
+  const failed = () => ctx.failWith(`+CDNSGIP: 0,${DNS_GENERAL_ERROR}`);
+  if (ctx.state.ip.net !== 'open' || network === undefined) return failed();
+  let address: string;
+  try {
+    address = await service.withTimeout(network.resolve(name), DNS_TIMEOUT_MS);
+  } catch {
+    return failed();
+  }
+  ctx.info(`+CDNSGIP: 1,"${name}","${address}"`);
+  return OK;
+};
+
+export const dnsCommands: CommandTable = {
+  '+CDNSGIP': { set: cdnsgipSet, test: () => OK },
+};

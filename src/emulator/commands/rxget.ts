@@ -1,3 +1,79 @@
-import type { CommandTable } from './types.js';
+import { IpErr } from '../../at/errors.js';
+import { ParamError } from '../../at/params.js';
+import { LINK_COUNT, socketService } from '../links.js';
+import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
+import { OK } from './types.js';
 
-export const rxgetCommands: CommandTable = {};
+/**
+ * AT+CIPRXGET (spec §2.2.5): receive mode (0 push, 1 buffer, 5 buffer with source addresses) and
+ * the buffered reads 2 (raw), 3 (hex), 4 (how much is waiting).
+ */
+
+/** Largest read per mode (and the default when `<len>` is omitted). */
+const MAX_RAW_READ = 1500;
+const MAX_HEX_READ = 750;
+
+const ciprxgetSet: Handler = (ctx) => {
+  const p = ctx.params;
+  const mode = p.int(0, { min: 0, max: ctx.modem.dialect.family === 'sim7600' ? 4 : 5 });
+  if (mode === 0 || mode === 1 || mode === 5) {
+    p.atMost(1);
+    socketService(ctx.modem).setRxMode(mode === 0 ? 0 : 1, mode === 5);
+    return OK;
+  }
+  try {
+    return mode === 4 ? pending(ctx) : read(ctx, mode === 2 ? 'raw' : 'hex');
+  } catch (err) {
+    if (err instanceof ParamError) return ctx.ipError(IpErr.InvalidParameter);
+    throw err;
+  }
+};
+
+/** `+CIPRXGET: 4,<link>,<rest>`; a closed or never-opened link simply has 0 (spec §2.2.5). */
+function pending(ctx: CommandContext): Outcome {
+  const index = ctx.params.atMost(2).int(1, { min: 0, max: LINK_COUNT - 1 });
+  const rest = socketService(ctx.modem).rx[index]?.length ?? 0;
+  ctx.info(`+CIPRXGET: 4,${index},${rest}`);
+  return OK;
+}
+
+/**
+ * Mode 2: header line, the raw bytes, then (dialect) `<CR><LF>` before the final `<CR><LF>OK`.
+ * Mode 3: header line, then the bytes as one upper-case hex line. With mode 5 selected a
+ * `+CIPRXGETIP: <ip>:<port>` line of the data's source comes first — its exact place and spacing
+ * are undocumented (spec §2.2.5, Q10) [INF].
+ */
+function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
+  const p = ctx.params.atMost(3);
+  const index = p.int(1, { min: 0, max: LINK_COUNT - 1 });
+  const max = form === 'raw' ? MAX_RAW_READ : MAX_HEX_READ;
+  const length = p.int(2, { min: 1, max }, max);
+  const service = socketService(ctx.modem);
+  const got = service.read(index, length);
+  if (got === undefined) return ctx.ipError(IpErr.NoData);
+  const rest = service.rx[index]?.length ?? 0;
+  if (ctx.state.ip.rxShowAddress) ctx.info(`+CIPRXGETIP: ${got.from.address}:${got.from.port}`);
+  ctx.info(`+CIPRXGET: ${form === 'raw' ? 2 : 3},${index},${got.data.length},${rest}`);
+  if (form === 'hex') {
+    ctx.info(got.data.toString('hex').toUpperCase());
+  } else {
+    ctx.raw(got.data);
+    if (ctx.modem.dialect.rxgetDataTrailer) ctx.raw('\r\n');
+  }
+  return OK;
+}
+
+export const rxgetCommands: CommandTable = {
+  '+CIPRXGET': {
+    set: ciprxgetSet,
+    read: (ctx) => {
+      ctx.info(`+CIPRXGET: ${ctx.state.ip.rxmode}`);
+      return OK;
+    },
+    test: (ctx) => {
+      const modes = ctx.modem.dialect.family === 'sim7600' ? '(0-4)' : '(0-5)';
+      ctx.info(`+CIPRXGET: ${modes},(0-9),(1-${MAX_RAW_READ})`);
+      return OK;
+    },
+  },
+};

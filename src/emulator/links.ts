@@ -1,0 +1,679 @@
+import type { Timer } from './clock.js';
+import type { Modem } from './modem.js';
+import type { IpState } from './state.js';
+import {
+  asNetworkError,
+  NetworkError,
+  type Endpoint,
+  type Network,
+  type TcpConnection,
+  type TcpListener,
+  type UdpSocket,
+} from './network/types.js';
+import { Err } from '../at/errors.js';
+
+/**
+ * The socket service at run time (spec §2.2 "global state"): the ten link slots with their receive
+ * buffers and counters, the four server slots, and what happens on a link — data arriving (pushed
+ * or buffered), sends, closes by either side, NETOPEN/NETCLOSE, network loss and reboot.
+ *
+ * Command handlers (commands/service.ts, socket.ts, rxget.ts, …) parse and print responses; they
+ * reach sockets only through this service, which reaches them only through the `Network` interface.
+ *
+ * Hooks for the features built on top:
+ * - TCP server: keep listeners in `servers[i]`, and hand each accepted connection to `adopt()`,
+ *   which takes the lowest free link and returns it (print `+CLIENT: …` afterwards).
+ * - Transparent mode: set `link.receiver` (and `link.transparent`) on link 0; the receiver then gets
+ *   the link's data and its end instead of the push/buffer output and `+IPCLOSE`. `openTcp()` and
+ *   `openUdp()` return the `<err>` of the open, so a `CONNECT`/`CONNECT FAIL` flow can await them.
+ */
+
+export const LINK_COUNT = 10;
+export const SERVER_COUNT = 4;
+/**
+ * Receive buffer per link in buffer-access mode. The module's size is undocumented (spec §3.3);
+ * 64 KiB is about a TCP window (A76XX `AT+CSOC` "RecvWin" default 64240). A TCP link stops reading
+ * its socket once this much is waiting (the peer then feels TCP back-pressure) and resumes when the
+ * host has read it below the limit; one socket read can overshoot it. A UDP datagram that does not
+ * fit is dropped, as a full socket buffer drops it.
+ */
+export const RX_BUFFER_LIMIT = 64 * 1024;
+/**
+ * Bytes a TCP link may hold unsent (not yet handed to the host OS). With CIPSENDMODE=0 a send that
+ * would exceed it is refused with `+CIPSEND: <link>,<req>,0` ("own send buffer full", spec §2.2.4).
+ */
+export const SEND_BUFFER_LIMIT = 64 * 1024;
+/** Largest payload of one `+IPD` push (spec §0.3). */
+export const MAX_PUSH_CHUNK = 1500;
+/** AT+CDNSGIP maximum response time (spec §2.2.17). */
+export const DNS_TIMEOUT_MS = 6000;
+
+export type LinkType = 'TCP' | 'UDP' | 'UDPSERVER';
+
+/** Why a link ended: the host closed it, the peer did, a send timed out, the network went, a reboot. */
+export type LinkCloseReason = 'host' | 'remote' | 'send-timeout' | 'network' | 'reset';
+
+/** Takes over a link's incoming data and its end (transparent mode). */
+export interface LinkReceiver {
+  data(chunk: Buffer, from: Endpoint): void;
+  closed(reason: LinkCloseReason): void;
+}
+
+/** A send whose `+CIPSEND:` result is still to come (a new CIPSEND meanwhile is Busy). */
+interface PendingSend {
+  readonly length: number;
+  readonly report: (confirmed: number) => void;
+}
+
+export class Link {
+  state: 'opening' | 'open' = 'opening';
+  /** TCP: the peer. UDP: the fixed peer given to CIPOPEN, if any. */
+  remote: Endpoint | undefined;
+  /** UDP: where the last CIPSEND went (what CIPOPEN? shows when there is no fixed peer). */
+  lastDestination: Endpoint | undefined;
+  localPort = 0;
+  tcp: TcpConnection | undefined;
+  udp: UdpSocket | undefined;
+  /** AT+CIPACK counters since the link opened. */
+  readonly counters = { sent: 0, acked: 0, received: 0 };
+  pendingSend: PendingSend | undefined;
+  /** Set by transparent mode; see `LinkReceiver`. */
+  receiver: LinkReceiver | undefined;
+  /** Link 0 in transparent mode (CIPSEND does not apply to it). */
+  transparent = false;
+  /** The socket is paused because the receive buffer is full. */
+  paused = false;
+  /** Cancels an open in progress. */
+  abortOpen: (() => void) | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly type: LinkType,
+    /** -1 for a client link, 0–3 for a link accepted by that server. */
+    readonly serverIndex: number = -1,
+  ) {}
+
+  /** Where sends go when CIPSEND names no destination. */
+  get defaultDestination(): Endpoint | undefined {
+    return this.remote;
+  }
+}
+
+/** A listening TCP server (AT+SERVERSTART; filled in by the server feature). */
+export interface ServerSlot {
+  readonly index: number;
+  readonly port: number;
+  readonly backlog: number;
+  readonly listener: TcpListener;
+}
+
+interface RxChunk {
+  data: Buffer;
+  readonly from: Endpoint;
+}
+
+/** What a link received and the host has not read yet (buffer-access mode). */
+export class RxBuffer {
+  private chunks: RxChunk[] = [];
+  private bytes = 0;
+  /** Reads stop at datagram boundaries (UDP with CIPCCFG udpRecvmode=1). */
+  datagrams = false;
+  /** UDP datagrams dropped because the buffer was full. */
+  dropped = 0;
+
+  get length(): number {
+    return this.bytes;
+  }
+
+  /** Source of the next byte to read. */
+  get headFrom(): Endpoint | undefined {
+    return this.chunks[0]?.from;
+  }
+
+  push(data: Buffer, from: Endpoint): void {
+    if (data.length === 0) return;
+    this.chunks.push({ data, from });
+    this.bytes += data.length;
+  }
+
+  /** Up to `max` bytes from the front, and where the first of them came from. */
+  read(max: number): { data: Buffer; from: Endpoint } | undefined {
+    const head = this.chunks[0];
+    if (head === undefined || max <= 0) return undefined;
+    const from = head.from;
+    const parts: Buffer[] = [];
+    let want = max;
+    while (want > 0 && this.chunks.length > 0) {
+      const chunk = this.chunks[0] as RxChunk;
+      const take = Math.min(want, chunk.data.length);
+      parts.push(chunk.data.subarray(0, take));
+      want -= take;
+      if (take === chunk.data.length) this.chunks.shift();
+      else chunk.data = chunk.data.subarray(take);
+      if (this.datagrams) break;
+    }
+    const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    this.bytes -= data.length;
+    return { data, from };
+  }
+
+  /** Everything, as one list of chunks (switching back to push mode). */
+  drain(): RxChunk[] {
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.bytes = 0;
+    return chunks;
+  }
+
+  clear(datagrams: boolean): void {
+    this.chunks = [];
+    this.bytes = 0;
+    this.dropped = 0;
+    this.datagrams = datagrams;
+  }
+}
+
+export interface TcpOpenRequest {
+  readonly host: string;
+  readonly port: number;
+  readonly localPort?: number;
+}
+
+export class SocketService {
+  readonly links: (Link | undefined)[] = new Array<Link | undefined>(LINK_COUNT).fill(undefined);
+  readonly rx: readonly RxBuffer[] = Array.from({ length: LINK_COUNT }, () => new RxBuffer());
+  readonly servers: (ServerSlot | undefined)[] = new Array<ServerSlot | undefined>(SERVER_COUNT).fill(undefined);
+  /** Bumped on reboot: completions of an earlier life print nothing. */
+  private generation = 0;
+  private readonly timers = new Set<Timer>();
+  private netTimer: Timer | undefined;
+
+  constructor(private readonly modem: Modem) {
+    modem.on('reset', () => this.reset());
+  }
+
+  private get ip(): IpState {
+    return this.modem.state.ip;
+  }
+
+  get network(): Network | undefined {
+    return this.modem.network;
+  }
+
+  /** The link in slot `index` if it is open (not opening). */
+  openLink(index: number): Link | undefined {
+    const link = this.links[index];
+    return link?.state === 'open' ? link : undefined;
+  }
+
+  /** The lowest slot without a link, or undefined when all ten are taken. */
+  lowestFreeSlot(): number | undefined {
+    const index = this.links.findIndex((l) => l === undefined);
+    return index < 0 ? undefined : index;
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** A timer on the modem's clock that is dropped on reboot. */
+  schedule(ms: number, fn: () => void): Timer {
+    const generation = this.generation;
+    const timer = this.modem.clock.setTimeout(() => {
+      this.timers.delete(handle);
+      if (generation === this.generation) fn();
+    }, ms);
+    const handle: Timer = {
+      cancel: () => {
+        timer.cancel();
+        this.timers.delete(handle);
+      },
+    };
+    this.timers.add(handle);
+    return handle;
+  }
+
+  /** `promise`, or a `timeout` NetworkError after `ms` on the modem's clock. */
+  withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // The plain clock, not `schedule`: a reboot must not leave a command waiting forever.
+      const timer = this.modem.clock.setTimeout(() => reject(new NetworkError('timeout', `no answer in ${ms} ms`)), ms);
+      promise.then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (err: unknown) => {
+          timer.cancel();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- NETOPEN / NETCLOSE / loss
+
+  /** NETOPEN accepted: after the configured latency, `+NETOPEN: 0` (or 1 when `available()` says no). */
+  startNetOpen(available: () => boolean): void {
+    this.ip.net = 'opening';
+    this.netTimer = this.schedule(this.modem.config.latency.netopen, () => {
+      this.netTimer = undefined;
+      const ok = available();
+      this.ip.net = ok ? 'open' : 'closed';
+      this.modem.urc(`+NETOPEN: ${ok ? Err.Ok : Err.NetworkFailure}`);
+    });
+  }
+
+  /** NETCLOSE after its links were closed: after the latency, `+NETCLOSE: 0`. */
+  finishNetClose(): void {
+    this.closeServers();
+    this.ip.net = 'closing';
+    this.netTimer = this.schedule(this.modem.config.latency.netclose, () => {
+      this.netTimer = undefined;
+      this.ip.net = 'closed';
+      this.modem.urc(`+NETCLOSE: ${Err.Ok}`);
+    });
+  }
+
+  /**
+   * The PDP context dropped (out of coverage, operator detach…): every link and server dies
+   * without `+IPCLOSE`, NETOPEN? reads 0, and `+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY` is printed
+   * (spec §2.2.1, §4). Buffered data stays readable. Links still opening get `+CIPOPEN: <n>,1`;
+   * a NETOPEN in progress ends with `+NETOPEN: 1` instead.
+   */
+  loseNetwork(): void {
+    const ip = this.ip;
+    if (ip.net === 'closed') return;
+    if (ip.net === 'opening') {
+      this.netTimer?.cancel();
+      this.netTimer = undefined;
+      ip.net = 'closed';
+      this.modem.urc(`+NETOPEN: ${Err.NetworkFailure}`);
+      return;
+    }
+    const wasClosing = ip.net === 'closing';
+    for (const link of this.links) {
+      if (link === undefined) continue;
+      if (link.state === 'opening') link.abortOpen?.();
+      else this.end(link, 'network', 'abort');
+    }
+    this.closeServers();
+    if (wasClosing) return; // NETCLOSE is finishing anyway
+    ip.net = 'closed';
+    this.modem.urc(`${this.modem.dialect.cipEventPrefix} NETWORK CLOSED UNEXPECTEDLY`);
+  }
+
+  closeServers(): void {
+    this.servers.forEach((server, i) => {
+      if (server === undefined) return;
+      server.listener.close();
+      this.servers[i] = undefined;
+    });
+  }
+
+  // ---------------------------------------------------------------- opening
+
+  /**
+   * Open a TCP client link in slot `index` (free; checked by the caller). The slot is taken at
+   * once; the promise gives the `<err>` of `+CIPOPEN: <n>,<err>` (0 connected, 1 refused/failed,
+   * 6 local port in use, 10 timeout, 11 DNS), or undefined after a reboot (print nothing).
+   */
+  async openTcp(index: number, request: TcpOpenRequest): Promise<number | undefined> {
+    const generation = this.generation;
+    const link = new Link(index, 'TCP');
+    this.take(link, false);
+    const abort = new AbortController();
+    let timedOut = false;
+    link.abortOpen = () => abort.abort();
+    const timer = this.schedule(this.ip.timeouts.cipopen, () => {
+      timedOut = true;
+      abort.abort();
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(new NetworkError('aborted', 'open aborted')), { once: true });
+    });
+    aborted.catch(() => {});
+    try {
+      const network = this.network;
+      if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
+      const address = await Promise.race([network.resolve(request.host), aborted]);
+      link.remote = { address, port: request.port };
+      const [keepAlive, idleMinutes] = this.ip.keepalive;
+      const connection = await network.connectTcp({
+        host: address,
+        port: request.port,
+        ...(request.localPort ? { localPort: request.localPort } : {}),
+        ...(keepAlive === 1 ? { keepAliveMs: idleMinutes * 60_000 } : {}),
+        signal: abort.signal,
+      });
+      timer.cancel();
+      link.abortOpen = undefined;
+      if (generation !== this.generation || this.links[index] !== link) {
+        connection.abort();
+        return generation !== this.generation ? undefined : Err.NetworkFailure;
+      }
+      link.tcp = connection;
+      link.localPort = connection.local.port;
+      link.state = 'open';
+      this.attachTcp(link, connection);
+      return Err.Ok;
+    } catch (err) {
+      timer.cancel();
+      link.abortOpen = undefined;
+      if (generation !== this.generation) return undefined;
+      if (this.links[index] === link) this.links[index] = undefined;
+      return timedOut ? Err.Timeout : openErr(err);
+    }
+  }
+
+  /**
+   * Open a UDP (or UDPSERVER) link bound to `localPort`, with an optional fixed peer. The host
+   * sees the result synchronously (`+CIPOPEN: <n>,<err>` before OK/ERROR).
+   */
+  async openUdp(
+    index: number,
+    type: 'UDP' | 'UDPSERVER',
+    localPort: number,
+    peer?: { host: string; port: number },
+  ): Promise<number | undefined> {
+    const generation = this.generation;
+    const link = new Link(index, type);
+    this.take(link, this.ip.ccfg.udpRecvMode === 1);
+    try {
+      const network = this.network;
+      if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
+      if (peer !== undefined) link.remote = { address: await network.resolve(peer.host), port: peer.port };
+      const socket = await network.bindUdp({ port: localPort });
+      if (generation !== this.generation || this.links[index] !== link) {
+        socket.close();
+        return generation !== this.generation ? undefined : Err.NetworkFailure;
+      }
+      link.udp = socket;
+      link.localPort = socket.local.port;
+      link.state = 'open';
+      socket.attach({ message: (data, from) => this.received(link, data, from) });
+      return Err.Ok;
+    } catch (err) {
+      if (generation !== this.generation) return undefined;
+      if (this.links[index] === link) this.links[index] = undefined;
+      return openErr(err);
+    }
+  }
+
+  /**
+   * A connection accepted by server `serverIndex` takes the lowest free link. Returns the link, or
+   * undefined (connection refused with RST) when all ten are in use.
+   */
+  adopt(connection: TcpConnection, serverIndex: number): Link | undefined {
+    const index = this.lowestFreeSlot();
+    if (index === undefined) {
+      connection.abort();
+      return undefined;
+    }
+    const link = new Link(index, 'TCP', serverIndex);
+    this.take(link, false);
+    link.remote = connection.remote;
+    link.localPort = connection.local.port;
+    link.tcp = connection;
+    link.state = 'open';
+    this.attachTcp(link, connection);
+    return link;
+  }
+
+  private take(link: Link, datagrams: boolean): void {
+    this.links[link.index] = link;
+    // Reusing the slot discards what the previous link left unread (spec §3.3).
+    this.rx[link.index]?.clear(datagrams);
+  }
+
+  private attachTcp(link: Link, connection: TcpConnection): void {
+    connection.attach({
+      data: (chunk) => this.received(link, chunk, link.remote ?? connection.remote),
+      // FIN and RST alike are "closed by remote (passive)", +IPCLOSE reason 1 (spec §4).
+      closed: () => this.dropped(link, 'remote'),
+    });
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Send `data` on an open link; `report(cnf)` prints the `+CIPSEND:`-style result: at once with
+   * CIPSENDMODE=0 (0 when the send buffer is full), or once the bytes left with CIPSENDMODE=1 —
+   * the module waits for the peer's TCP ACK there; Node exposes no ACKs, so "handed to the host
+   * OS" (the socket write callback) stands in for it. A write that has not left after the
+   * CIPTIMEOUT send time closes the link with `+IPCLOSE: <n>,2`. UDP reports after the datagram
+   * left. `-1` means the link died first.
+   */
+  send(link: Link, data: Buffer, destination: Endpoint | undefined, report: (confirmed: number) => void): void {
+    const pending: PendingSend = { length: data.length, report };
+    if (link.udp !== undefined) {
+      const to = destination ?? link.defaultDestination;
+      if (to === undefined) {
+        report(-1);
+        return;
+      }
+      if (destination !== undefined) link.lastDestination = destination;
+      link.pendingSend = pending;
+      link.udp.send(data, to).then(
+        () => {
+          link.counters.sent += data.length;
+          link.counters.acked += data.length;
+          this.settle(link, pending, data.length);
+        },
+        () => this.settle(link, pending, -1),
+      );
+      return;
+    }
+    const connection = link.tcp;
+    if (connection === undefined) {
+      report(-1);
+      return;
+    }
+    const waitForAck = this.ip.cipsendmode === 1;
+    if (!waitForAck && connection.pendingWriteBytes + data.length > SEND_BUFFER_LIMIT) {
+      report(0);
+      return;
+    }
+    link.counters.sent += data.length;
+    if (waitForAck) link.pendingSend = pending;
+    else report(data.length);
+    let left = false;
+    const timer = this.schedule(this.ip.timeouts.cipsend, () => {
+      if (!left) this.dropped(link, 'send-timeout');
+    });
+    connection.write(data).then(
+      () => {
+        left = true;
+        timer.cancel();
+        link.counters.acked += data.length;
+        this.settle(link, pending, data.length);
+      },
+      () => {
+        left = true;
+        timer.cancel();
+        // The connection failed: its close handler ends the link and reports -1.
+      },
+    );
+  }
+
+  private settle(link: Link, pending: PendingSend, confirmed: number): void {
+    if (link.pendingSend !== pending) return;
+    link.pendingSend = undefined;
+    pending.report(confirmed);
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /**
+   * The host closes the link (CIPCLOSE, NETCLOSE): TCP gets a graceful FIN after queued bytes.
+   * Prints nothing: the caller prints `+CIPCLOSE`. A link still opening is cancelled (its CIPOPEN
+   * then reports `+CIPOPEN: <n>,1`).
+   */
+  closeByHost(link: Link): void {
+    if (link.state === 'opening') {
+      link.abortOpen?.();
+      return;
+    }
+    this.end(link, 'host', 'graceful');
+  }
+
+  /** The link ended without the host asking: `+IPCLOSE: <n>,<reason>` (1 remote, 2 send timeout). */
+  private dropped(link: Link, reason: 'remote' | 'send-timeout'): void {
+    if (this.links[link.index] !== link) return;
+    const receiver = link.receiver;
+    this.end(link, reason, reason === 'send-timeout' ? 'abort' : 'graceful');
+    if (receiver !== undefined) return;
+    const code = reason === 'send-timeout' ? 2 : 1;
+    this.afterData(() => this.modem.urc(`+IPCLOSE: ${link.index},${code}`));
+  }
+
+  /** Free the slot and the sockets; tell a receiver; report an awaited send as failed (-1). */
+  private end(link: Link, reason: LinkCloseReason, how: 'graceful' | 'abort'): void {
+    if (this.links[link.index] === link) this.links[link.index] = undefined;
+    if (link.tcp !== undefined) {
+      if (how === 'graceful') link.tcp.close();
+      else link.tcp.abort();
+    }
+    link.udp?.close();
+    const pending = link.pendingSend;
+    link.pendingSend = undefined;
+    if (pending !== undefined && reason !== 'host' && reason !== 'reset') pending.report(-1);
+    const receiver = link.receiver;
+    link.receiver = undefined;
+    receiver?.closed(reason);
+  }
+
+  /** Reboot: everything closes silently; buffers and timers are dropped. */
+  private reset(): void {
+    this.generation++;
+    for (const timer of [...this.timers]) timer.cancel();
+    this.netTimer = undefined;
+    for (const link of this.links) {
+      if (link === undefined) continue;
+      if (link.state === 'opening') link.abortOpen?.();
+      this.end(link, 'reset', 'abort');
+    }
+    this.links.fill(undefined);
+    this.closeServers();
+    for (const rx of this.rx) rx.clear(false);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private received(link: Link, chunk: Buffer, from: Endpoint): void {
+    if (this.links[link.index] !== link || chunk.length === 0) return;
+    link.counters.received += chunk.length;
+    if (link.receiver !== undefined) link.receiver.data(chunk, from);
+    else if (this.ip.rxmode === 0) this.push(link.index, chunk, from);
+    else this.buffer(link, chunk, from);
+  }
+
+  /** Direct push (spec §3.2): one block per ≤1500 bytes, written whole so nothing splits it. */
+  private push(index: number, data: Buffer, from: Endpoint): void {
+    for (let at = 0; at < data.length; at += MAX_PUSH_CHUNK) {
+      const block = this.pushBlock(index, data.subarray(at, at + MAX_PUSH_CHUNK), from);
+      this.afterData(() => this.modem.urcRaw(block));
+    }
+  }
+
+  private pushBlock(index: number, payload: Buffer, from: Endpoint): Buffer {
+    const ip = this.ip;
+    let head = '';
+    if (ip.cipsrip === 1) head += `RECV FROM:${from.address}:${from.port}\r\n`;
+    if (ip.ciphead === 1) {
+      head += ip.ccfg.headerType === 1 ? `+RECEIVE,${index},${payload.length}\r\n` : `+IPD${payload.length}\r\n`;
+    }
+    const lead = head !== '' && this.modem.state.serial.verbose ? '\r\n' : '';
+    const trailer = this.modem.dialect.pushTrailer ? '\r\n' : '';
+    return Buffer.concat([Buffer.from(lead + head, 'latin1'), payload, Buffer.from(trailer, 'latin1')]);
+  }
+
+  /** Output of pushed data and what follows it, delayed by CIPCCFG DelayTm in push mode. */
+  private afterData(fn: () => void): void {
+    const delay = this.ip.rxmode === 0 ? this.ip.ccfg.delayTm : 0;
+    if (delay > 0) this.schedule(delay, fn);
+    else fn();
+  }
+
+  /** Buffer access (spec §2.2.5, §3.3). */
+  private buffer(link: Link, chunk: Buffer, from: Endpoint): void {
+    const rx = this.rx[link.index] as RxBuffer;
+    if (link.udp !== undefined && rx.length + chunk.length > RX_BUFFER_LIMIT) {
+      rx.dropped++;
+      return;
+    }
+    const wasEmpty = rx.length === 0;
+    rx.push(chunk, from);
+    if (wasEmpty || this.modem.dialect.rxgetNotify === 'every-packet') this.modem.urc(`+CIPRXGET: 1,${link.index}`);
+    if (link.tcp !== undefined && rx.length >= RX_BUFFER_LIMIT && !link.paused) {
+      link.paused = true;
+      link.tcp.pause();
+    }
+  }
+
+  /** AT+CIPRXGET=2/3: take up to `max` buffered bytes of slot `index` (open or not). */
+  read(index: number, max: number): { data: Buffer; from: Endpoint } | undefined {
+    const rx = this.rx[index];
+    if (rx === undefined) return undefined;
+    const got = rx.read(max);
+    this.resumeIfRoom(index);
+    return got;
+  }
+
+  private resumeIfRoom(index: number): void {
+    const link = this.links[index];
+    const rx = this.rx[index] as RxBuffer;
+    if (link?.paused && rx.length < RX_BUFFER_LIMIT) {
+      link.paused = false;
+      link.tcp?.resume();
+    }
+  }
+
+  /**
+   * AT+CIPRXGET=0/1 (5 = 1 with source addresses). Going back to push mode pushes out what open
+   * links still hold, in order, so nothing is silently kept; data of links already closed stays
+   * readable with CIPRXGET=2/3.
+   */
+  setRxMode(mode: 0 | 1, showAddress: boolean): void {
+    const ip = this.ip;
+    const was = ip.rxmode;
+    ip.rxmode = mode;
+    ip.rxShowAddress = mode === 1 && showAddress;
+    if (was === 1 && mode === 0) {
+      this.links.forEach((link, index) => {
+        if (link === undefined || link.state !== 'open') return;
+        for (const chunk of (this.rx[index] as RxBuffer).drain()) this.push(index, chunk.data, chunk.from);
+        this.resumeIfRoom(index);
+      });
+    }
+  }
+}
+
+/** `<err>` of `+CIPOPEN:` for a failed open (spec §5.2 emulator mapping). */
+function openErr(err: unknown): number {
+  switch (asNetworkError(err).code) {
+    case 'not-found':
+      return Err.DnsFailed;
+    case 'address-in-use':
+      return Err.BindFailed;
+    case 'timeout':
+      return Err.Timeout;
+    default:
+      return Err.NetworkFailure;
+  }
+}
+
+const services = new WeakMap<Modem, SocketService>();
+
+/** The socket service of a modem (created on first use; it follows the modem's reboots). */
+export function socketService(modem: Modem): SocketService {
+  let service = services.get(modem);
+  if (service === undefined) {
+    service = new SocketService(modem);
+    services.set(modem, service);
+  }
+  return service;
+}
+
+/** Drop the modem's PDP context as the network would (control API / fault injection). */
+export function loseNetwork(modem: Modem): void {
+  socketService(modem).loseNetwork();
+}
