@@ -1,0 +1,633 @@
+/**
+ * `AtChannel`: the command/response discipline over one AT port.
+ *
+ * - One command in flight, a FIFO queue behind it; each command's timeout comes from the vendor's
+ *   maximum response times (`timeouts.ts`) unless the caller gives one.
+ * - Every line the module prints is routed as it arrives: the final result ends the command; a line
+ *   is part of the response when it carries the command's response prefix (explicit, or `+NAME:` by
+ *   default), otherwise a known URC is routed to the waitresses and the URC handlers, and anything
+ *   else (bare info lines such as an IMEI) belongs to the response.
+ * - "OK first, result later" (spec §1.6): a command can name its completion line; the channel arms
+ *   the wait for it in the same tick as the `OK`, so a completion in the same chunk is never missed,
+ *   and the queue moves on at once.
+ * - CIPSEND: the data is written when the `>` prompt arrives; its echo is consumed if the command's
+ *   own echo was seen (ATE1).
+ * - Echo on or off is tolerated: the echo of the command just sent is stripped.
+ * - When the transport goes away, every pending, queued and waiting promise rejects with
+ *   `ChannelClosedError`; after a timeout the late answer (if any) is absorbed for `recoveryMs`
+ *   before the next command is written, so it cannot be taken for the next command's answer.
+ * - Every byte in and out is published on `a76xx:at:tx` / `a76xx:at:rx` (see `trace.ts`).
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { ModuleOutputParser, type ModuleEvent, type RemoteAddress } from './parser.js';
+import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError } from './errors.js';
+import { commandsOf, maxResponseMs, type TimeoutOverrides } from './timeouts.js';
+import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSuccessLine } from './urcs.js';
+import { publishRx, publishTx } from './trace.js';
+
+export interface AtChannelOptions {
+  /** Response-time overrides by command name (`+CIPOPEN`, `+COPS=?`, `E`…) or `default` (spec §2.3 otherwise). */
+  timeouts?: TimeoutOverrides;
+  /** After a timeout, how long a late answer is awaited (and absorbed) before the next command is written. */
+  recoveryMs?: number;
+  /** Name used on trace messages and in errors (default `at`). */
+  name?: string;
+}
+
+/** How the module's answer to one command is recognised. */
+export interface CommandOptions {
+  /** Longest wait for the final result (and the prompt), in ms. */
+  timeoutMs?: number;
+  /**
+   * Lines starting with one of these belong to this response even if they look like URCs (e.g.
+   * `+CIPOPEN: 1,` for a UDP open of link 1). Default: `+NAME:` of the command, except lines that
+   * are always URCs (`+CIPRXGET: 1,<link>`, `+CIPEVENT`, boot lines, …).
+   */
+  responsePrefixes?: readonly string[];
+  /** Bytes to write after the `>` prompt (AT+CIPSEND). */
+  data?: Uint8Array;
+  /** A line that completes the command after `OK` (or before it, in the response). */
+  completion?: CompletionSpec;
+}
+
+export interface CompletionSpec {
+  readonly match: (line: string) => boolean;
+  /** What is awaited, for the timeout message (`+CIPOPEN: 1,<err>`). */
+  readonly what: string;
+  /** Default: the command's response time. */
+  readonly timeoutMs?: number;
+}
+
+/** A block of a CIPRXGET=2 (raw) or =3 (hex) read. */
+export interface RxgetBlock {
+  readonly mode: 2 | 3;
+  readonly link: number;
+  /** Bytes still buffered in the module after this read. */
+  readonly rest: number;
+  readonly bytes: Buffer;
+}
+
+/** Data the module pushed (`+IPD`, `+RECEIVE`). */
+export interface PushBlock {
+  readonly header: 'ipd' | 'receive';
+  /** Known with `+RECEIVE,<link>,<n>`; `+IPD<n>` carries no link number. */
+  readonly link: number | undefined;
+  readonly from: RemoteAddress | undefined;
+  readonly bytes: Buffer;
+}
+
+export interface AtResponse {
+  readonly command: string;
+  /** Information lines in order (echo, URCs and the final result excluded). */
+  readonly lines: readonly string[];
+  readonly final: string;
+  readonly blocks: readonly RxgetBlock[];
+  /** The completion line, when the command asked for one. */
+  readonly completion: string | undefined;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** What is awaited, for the timeout message. */
+  what: string;
+  /** The command this wait belongs to, for error messages. */
+  command?: string;
+  signal?: AbortSignal;
+}
+
+export interface AtChannelEvents {
+  /** Every unsolicited line; `handled` = a waitress or a handler took it. */
+  urc: [line: string, handled: boolean];
+  push: [block: PushBlock];
+  /** A CIPRXGET data block with no read in flight (should not happen; kept, not lost). */
+  rxget: [block: RxgetBlock];
+  /** Bytes in transparent data mode. */
+  passthrough: [bytes: Buffer];
+  /** Data mode entered (`CONNECT…` answer or unsolicited on a transparent accept) or left. */
+  'data-mode': [entered: boolean, line: string];
+  /** A boot URC: the module restarted. */
+  reset: [line: string];
+  /** A final result with no command to own it (e.g. `OK` after `+++`, a late answer after a timeout). */
+  'stray-final': [line: string];
+  close: [error: ChannelClosedError];
+}
+
+export type UrcHandler = (line: string) => void;
+
+interface Pending {
+  readonly text: string;
+  readonly bytes: Buffer;
+  readonly options: CommandOptions;
+  readonly timeoutMs: number;
+  readonly prefixes: readonly string[];
+  readonly explicitPrefixes: boolean;
+  readonly resolve: (response: AtResponse) => void;
+  readonly reject: (error: Error) => void;
+  lines: string[];
+  blocks: RxgetBlock[];
+  echoSeen: boolean;
+  promptSeen: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** Timed out: kept only to absorb a late answer. */
+  zombie: boolean;
+}
+
+interface Waitress {
+  readonly match: (line: string) => boolean;
+  readonly resolve: (line: string) => void;
+  readonly reject: (error: Error) => void;
+  readonly command: string | undefined;
+  /** Awaits a command's async completion: a module reset means it will never come. */
+  readonly completion: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export type EchoState = 'unknown' | 'on' | 'off';
+
+const DEFAULT_RECOVERY_MS = 1_000;
+
+export class AtChannel extends EventEmitter<AtChannelEvents> {
+  readonly name: string;
+  private readonly transport: Duplex;
+  private readonly parser: ModuleOutputParser;
+  private readonly timeouts: TimeoutOverrides;
+  private readonly recoveryMs: number;
+  private readonly queue: Pending[] = [];
+  private current: Pending | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private readonly waitresses: Waitress[] = [];
+  private readonly handlers: { prefix: string; handler: UrcHandler }[] = [];
+  private closedWith: ChannelClosedError | undefined;
+  private echoState: EchoState = 'unknown';
+  private readonly inbox: Buffer[] = [];
+  private feeding = false;
+  private dataMode = false;
+
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
+  private readonly onClose = (): void => this.shutdown(undefined);
+  private readonly onError = (error: Error): void => this.shutdown(error);
+
+  constructor(transport: Duplex, options: AtChannelOptions = {}) {
+    super();
+    this.transport = transport;
+    this.name = options.name ?? 'at';
+    this.timeouts = options.timeouts ?? {};
+    this.recoveryMs = options.recoveryMs ?? DEFAULT_RECOVERY_MS;
+    this.parser = new ModuleOutputParser((event) => this.onEvent(event));
+    transport.on('data', this.onData);
+    transport.on('close', this.onClose);
+    transport.on('end', this.onClose);
+    transport.on('error', this.onError);
+    if (transport.destroyed) queueMicrotask(() => this.shutdown(undefined));
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /**
+   * Send one command line (`AT…`, without `<CR>`) and resolve with its response once the final
+   * result (and the completion, if asked for) has arrived. Rejects with `AtCommandError` (module
+   * error, decoded), `AtTimeoutError` or `ChannelClosedError`.
+   */
+  command(text: string, options: CommandOptions = {}): Promise<AtResponse> {
+    if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError(text, this.closedWith.reason));
+    const explicit = options.responsePrefixes !== undefined;
+    return new Promise<AtResponse>((resolve, reject) => {
+      this.queue.push({
+        text,
+        bytes: Buffer.from(`${text}\r`, 'latin1'),
+        options,
+        timeoutMs: options.timeoutMs ?? maxResponseMs(text, this.timeouts),
+        prefixes: options.responsePrefixes ?? defaultPrefixes(text),
+        explicitPrefixes: explicit,
+        resolve,
+        reject,
+        lines: [],
+        blocks: [],
+        echoSeen: false,
+        promptSeen: false,
+        timer: undefined,
+        zombie: false,
+      });
+      this.pump();
+    });
+  }
+
+  /**
+   * Wait for an unsolicited line matching `match` (a "waitress"). Armed synchronously: only lines
+   * that arrive after this call can match. Waitresses see URCs before the prefix handlers, and a
+   * line taken by a waitress goes nowhere else.
+   */
+  waitFor(match: (line: string) => boolean, options: WaitOptions): Promise<string> {
+    if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError(options.command, this.closedWith.reason));
+    return new Promise<string>((resolve, reject) => {
+      const waitress = this.addWaitress(match, options.command, resolve, reject, false);
+      waitress.timer = setTimeout(() => {
+        this.removeWaitress(waitress);
+        reject(new AtTimeoutError(options.command ?? '', options.what, options.timeoutMs));
+      }, options.timeoutMs);
+      const signal = options.signal;
+      if (signal !== undefined) {
+        const abort = (): void => {
+          if (!this.removeWaitress(waitress)) return;
+          clearTimeout(waitress.timer);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      }
+    });
+  }
+
+  /** Call `handler` for every unsolicited line starting with `prefix`. Returns the unsubscribe function. */
+  onUrc(prefix: string, handler: UrcHandler): () => void {
+    const entry = { prefix, handler };
+    this.handlers.push(entry);
+    return () => {
+      const i = this.handlers.indexOf(entry);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  /** Whether the module echoes commands, as last observed (`unknown` after a reset). */
+  get echo(): EchoState {
+    return this.echoState;
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  get inDataMode(): boolean {
+    return this.dataMode;
+  }
+
+  /** Commands waiting behind the one in flight. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Raw bytes to the module in data mode (transparent). */
+  writeData(bytes: Uint8Array): void {
+    if (this.closedWith !== undefined) throw new ChannelClosedError(undefined, this.closedWith.reason);
+    this.write(Buffer.from(bytes));
+  }
+
+  /**
+   * Leave transparent data mode with `+++` (guard times around it, spec §3.4) and wait for its `OK`.
+   * Data that arrives meanwhile is still delivered as passthrough.
+   */
+  async escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<void> {
+    const guard = options.guardMs ?? 1_000;
+    this.parser.endPassthroughAt(['OK']);
+    const done = this.waitForFinal('OK', options.timeoutMs ?? guard * 2 + 5_000);
+    await sleep(guard);
+    this.write(Buffer.from('+++', 'latin1'));
+    await done;
+  }
+
+  /** Close the transport; everything pending rejects with `ChannelClosedError`. */
+  close(): void {
+    this.shutdown(undefined);
+    if (!this.transport.destroyed) this.transport.destroy();
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private pump(): void {
+    // In data mode every byte written goes to the peer: commands wait until it is left.
+    if (this.current !== undefined || this.closedWith !== undefined || this.dataMode) return;
+    const next = this.queue.shift();
+    if (next === undefined) return;
+    this.current = next;
+    this.parser.expectEcho(next.bytes);
+    if (next.options.data !== undefined) this.parser.expectPrompt();
+    next.timer = setTimeout(() => this.onTimeout(next), next.timeoutMs);
+    this.write(next.bytes);
+  }
+
+  private write(bytes: Buffer): void {
+    publishTx(this.name, bytes);
+    this.transport.write(bytes);
+  }
+
+  private onTimeout(pending: Pending): void {
+    if (this.current !== pending || pending.zombie) return;
+    pending.timer = undefined;
+    const waitingFor = pending.options.data !== undefined && !pending.promptSeen ? 'prompt ">"' : 'final result';
+    pending.zombie = true;
+    pending.reject(new AtTimeoutError(pending.text, waitingFor, pending.timeoutMs));
+    this.recoveryTimer = setTimeout(() => {
+      this.recoveryTimer = undefined;
+      if (this.current !== pending) return;
+      this.current = undefined;
+      this.parser.clearEcho();
+      this.parser.cancelPrompt();
+      this.pump();
+    }, this.recoveryMs);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private receive(chunk: Buffer): void {
+    publishRx(this.name, chunk);
+    this.inbox.push(chunk);
+    // Handlers may write, and an in-memory peer may answer synchronously: never re-enter the parser.
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      let next: Buffer | undefined;
+      while ((next = this.inbox.shift()) !== undefined) this.parser.feed(next);
+    } finally {
+      this.feeding = false;
+    }
+  }
+
+  private onEvent(event: ModuleEvent): void {
+    switch (event.kind) {
+      case 'line':
+        this.onLine(event.text);
+        return;
+      case 'echo':
+        if (!event.data && this.current !== undefined) this.current.echoSeen = true;
+        return;
+      case 'prompt':
+        this.onPrompt();
+        return;
+      case 'push':
+        this.emit('push', { header: event.header, link: event.link, from: event.from, bytes: event.bytes });
+        return;
+      case 'rxget': {
+        const block: RxgetBlock = { mode: event.mode, link: event.link, rest: event.rest, bytes: event.bytes };
+        if (this.current !== undefined && !this.current.zombie) this.current.blocks.push(block);
+        else this.emit('rxget', block);
+        return;
+      }
+      case 'passthrough':
+        this.emit('passthrough', event.bytes);
+        return;
+    }
+  }
+
+  private onPrompt(): void {
+    const pending = this.current;
+    if (pending === undefined || pending.options.data === undefined || pending.promptSeen) return;
+    pending.promptSeen = true;
+    // Even after a timeout the module now waits for exactly these bytes: give them, or it wedges.
+    const data = Buffer.from(pending.options.data);
+    if (pending.echoSeen) this.parser.expectDataEcho(data);
+    this.write(data);
+  }
+
+  private onLine(line: string): void {
+    if (this.dataMode && !this.parser.inPassthrough) {
+      // The result that ended passthrough (`OK` after `+++`).
+      this.dataMode = false;
+      this.emit('data-mode', false, line);
+      queueMicrotask(() => this.pump());
+    }
+    const pending = this.current;
+    if (isFinalLine(line)) {
+      if (pending !== undefined) this.finish(pending, line);
+      else this.unownedFinal(line);
+      return;
+    }
+    if (isBootLine(line)) this.onBoot(line);
+    if (pending === undefined || pending.zombie) {
+      this.routeUrc(line);
+      return;
+    }
+    if (pending.explicitPrefixes && startsWithAny(line, pending.prefixes)) {
+      pending.lines.push(line);
+      return;
+    }
+    if (this.offerToWaitresses(line)) {
+      this.emit('urc', line, true);
+      return;
+    }
+    if (matchesAny(line, ALWAYS_URC)) {
+      this.routeUrc(line, false);
+      return;
+    }
+    if (!pending.explicitPrefixes && startsWithAny(line, pending.prefixes)) {
+      pending.lines.push(line);
+      return;
+    }
+    if (isKnownUrc(line) || this.hasHandlerFor(line)) {
+      this.routeUrc(line, false);
+      return;
+    }
+    pending.lines.push(line);
+  }
+
+  private finish(pending: Pending, final: string): void {
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    this.current = undefined;
+    this.parser.clearEcho();
+    this.parser.cancelPrompt();
+    if (pending.zombie) {
+      // The late answer of a command that already timed out.
+      if (this.recoveryTimer !== undefined) clearTimeout(this.recoveryTimer);
+      this.recoveryTimer = undefined;
+      this.emit('stray-final', final);
+      this.pump();
+      return;
+    }
+    this.learnEcho(pending, final);
+    if (isSuccessLine(final)) {
+      if (isConnectLine(final)) this.enterDataMode(final);
+      this.succeed(pending, final);
+    } else {
+      pending.reject(commandError(pending.text, final, pending.lines));
+    }
+    this.pump();
+  }
+
+  private succeed(pending: Pending, final: string): void {
+    const completion = pending.options.completion;
+    const response = (line: string | undefined): AtResponse => ({
+      command: pending.text,
+      lines: pending.lines,
+      final,
+      blocks: pending.blocks,
+      completion: line,
+    });
+    // `CONNECT`: the operation succeeded by entering data mode; no completion line will follow.
+    if (completion === undefined || isConnectLine(final)) {
+      pending.resolve(response(undefined));
+      return;
+    }
+    const early = pending.lines.find((l) => completion.match(l));
+    if (early !== undefined) {
+      pending.resolve(response(early));
+      return;
+    }
+    // Armed now, in the same tick as the OK: a completion later in this very chunk is caught.
+    const timeoutMs = completion.timeoutMs ?? pending.timeoutMs;
+    const waitress = this.addWaitress(completion.match, pending.text, (line) => pending.resolve(response(line)), pending.reject, true);
+    waitress.timer = setTimeout(() => {
+      this.removeWaitress(waitress);
+      pending.reject(new AtTimeoutError(pending.text, completion.what, timeoutMs));
+    }, timeoutMs);
+  }
+
+  private learnEcho(pending: Pending, final: string): void {
+    this.echoState = pending.echoSeen ? 'on' : 'off';
+    if (final !== 'OK') return;
+    for (const c of commandsOf(pending.text)) {
+      if (c.name === 'E') {
+        const value = c.params[0];
+        this.echoState = value !== undefined && value.kind !== 'empty' && value.value === '1' ? 'on' : 'off';
+      } else if (c.name === 'Z' || c.name === '&F') {
+        this.echoState = 'unknown';
+      }
+    }
+  }
+
+  /** The module restarted: completions still awaited will never come; echo is back to its default. */
+  private onBoot(line: string): void {
+    this.echoState = 'unknown';
+    for (const waitress of [...this.waitresses]) {
+      if (!waitress.completion) continue;
+      this.removeWaitress(waitress);
+      clearTimeout(waitress.timer);
+      waitress.reject(new ModuleResetError(line));
+    }
+    this.emit('reset', line);
+  }
+
+  private unownedFinal(line: string): void {
+    if (isConnectLine(line)) {
+      // A transparent-mode server accepted a client (`+CLIENT: 0,0,…` then `CONNECT 115200`).
+      this.enterDataMode(line);
+      return;
+    }
+    if (this.offerToWaitresses(line)) return;
+    this.emit('stray-final', line);
+  }
+
+  private enterDataMode(line: string): void {
+    this.parser.enterPassthrough();
+    this.dataMode = true;
+    this.emit('data-mode', true, line);
+  }
+
+  private routeUrc(line: string, offerWaitresses = true): void {
+    if (offerWaitresses && this.offerToWaitresses(line)) {
+      this.emit('urc', line, true);
+      return;
+    }
+    let handled = false;
+    for (const { prefix, handler } of [...this.handlers]) {
+      if (!line.startsWith(prefix)) continue;
+      handled = true;
+      try {
+        handler(line);
+      } catch {
+        // A failing handler must not break the line discipline for everyone else.
+      }
+    }
+    this.emit('urc', line, handled);
+  }
+
+  private hasHandlerFor(line: string): boolean {
+    for (const { prefix } of this.handlers) if (line.startsWith(prefix)) return true;
+    return false;
+  }
+
+  // ---------------------------------------------------------------- waitresses
+
+  private addWaitress(
+    match: (line: string) => boolean,
+    command: string | undefined,
+    resolve: (line: string) => void,
+    reject: (error: Error) => void,
+    completion: boolean,
+  ): Waitress {
+    const waitress: Waitress = { match, resolve, reject, command, completion, timer: undefined };
+    this.waitresses.push(waitress);
+    return waitress;
+  }
+
+  private removeWaitress(waitress: Waitress): boolean {
+    const i = this.waitresses.indexOf(waitress);
+    if (i < 0) return false;
+    this.waitresses.splice(i, 1);
+    return true;
+  }
+
+  private offerToWaitresses(line: string): boolean {
+    for (const waitress of this.waitresses) {
+      let matched = false;
+      try {
+        matched = waitress.match(line);
+      } catch {
+        matched = false;
+      }
+      if (!matched) continue;
+      this.removeWaitress(waitress);
+      clearTimeout(waitress.timer);
+      waitress.resolve(line);
+      return true;
+    }
+    return false;
+  }
+
+  private waitForFinal(final: string, timeoutMs: number): Promise<string> {
+    return this.waitFor((line) => line === final, { timeoutMs, what: `${final} after +++`, command: '+++' });
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  private shutdown(reason: Error | undefined): void {
+    if (this.closedWith !== undefined) return;
+    const error = new ChannelClosedError(undefined, reason);
+    this.closedWith = error;
+    this.transport.off('data', this.onData);
+    if (this.recoveryTimer !== undefined) clearTimeout(this.recoveryTimer);
+    const pending = this.current;
+    this.current = undefined;
+    if (pending !== undefined) {
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      if (!pending.zombie) pending.reject(new ChannelClosedError(pending.text, reason));
+    }
+    for (const queued of this.queue.splice(0)) queued.reject(new ChannelClosedError(queued.text, reason));
+    for (const waitress of this.waitresses.splice(0)) {
+      clearTimeout(waitress.timer);
+      waitress.reject(new ChannelClosedError(waitress.command, reason));
+    }
+    // An 'error' after close must not become an uncaught exception.
+    this.transport.on('error', () => {});
+    this.emit('close', error);
+  }
+}
+
+/** The default response prefix: `+NAME:` of an extended command (`+CICCID` answers `+ICCID:`). */
+function defaultPrefixes(text: string): readonly string[] {
+  const first = commandsOf(text)[0];
+  if (first === undefined || !/^[+*$^]/.test(first.name)) return [];
+  if (first.name === '+CICCID') return ['+ICCID:'];
+  return [`${first.name}:`];
+}
+
+function startsWithAny(line: string, prefixes: readonly string[]): boolean {
+  for (const p of prefixes) if (line.startsWith(p)) return true;
+  return false;
+}
+
+function matchesAny(line: string, patterns: readonly RegExp[]): boolean {
+  for (const re of patterns) if (re.test(line)) return true;
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The text after `prefix` (and one optional space) of the first response line that has it. */
+export function responseValue(response: AtResponse, prefix: string): string | undefined {
+  for (const line of response.lines) {
+    if (line.startsWith(prefix)) return line.slice(prefix.length).replace(/^ /, '');
+  }
+  return undefined;
+}

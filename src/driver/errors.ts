@@ -1,0 +1,199 @@
+/**
+ * Typed driver errors. Every class has a stable `code` string (undici style) so callers can branch
+ * on `err.code` without `instanceof` across package copies, and carries the command that failed.
+ */
+import { CME_TEXT, cmeCodeOf, ERR_TEXT, IP_ERROR_TEXT_A76XX, ipErrorCodeOf } from '../at/errors.js';
+
+export class A76xxError extends Error {
+  readonly code: string = 'A76XX_ERROR';
+  override name = 'A76xxError';
+}
+
+/** The `<err_info>` of a `+IP ERROR:` detail line (spec §5.1), as number and text when known. */
+export interface IpErrorInfo {
+  readonly code: number | undefined;
+  readonly text: string;
+}
+
+/** What the module said about a failure, decoded from the final line and the detail line before it. */
+export interface ModuleErrorDetail {
+  /** `+CME ERROR: <x>` / `+CMS ERROR: <x>`: the number (given or looked up from verbose text). */
+  readonly cme?: { readonly code: number | undefined; readonly text: string };
+  readonly cms?: { readonly code: number | undefined; readonly text: string };
+  /** `+IP ERROR: <err_info>` (or the application note's `+IPADDR: <text>`). */
+  readonly ipError?: IpErrorInfo;
+  /** `<err>` of `+CIPERROR:`, `+CIPOPEN: n,e`, `+CIPCLOSE: n,e`, `+NETOPEN: e`, `+NETCLOSE: e`, `+SERVERSTOP: n,e` (spec §5.2). */
+  readonly err?: number;
+  /** Link or server index named by the detail line, when it names one. */
+  readonly index?: number;
+  /** `+CDNSGIP: 0,<code>` (spec §5.3). */
+  readonly dnsError?: number;
+  /** The detail line itself. */
+  readonly line?: string;
+}
+
+/** The module answered a command with an error (or an async completion reported a failure). */
+export class AtCommandError extends A76xxError {
+  override readonly code = 'A76XX_AT_ERROR';
+  override name = 'AtCommandError';
+  readonly command: string;
+  /** The final result line (`ERROR`, `+CME ERROR: …`, `NO CARRIER`, `CONNECT FAIL`, or `OK` for a failed completion). */
+  readonly final: string;
+  readonly detail: ModuleErrorDetail;
+
+  constructor(command: string, final: string, detail: ModuleErrorDetail = {}) {
+    super(describeFailure(command, final, detail));
+    this.command = command;
+    this.final = final;
+    this.detail = detail;
+  }
+
+  /** Shorthands for the fields callers branch on most. */
+  get err(): number | undefined {
+    return this.detail.err;
+  }
+  get cmeCode(): number | undefined {
+    return this.detail.cme?.code;
+  }
+  get ipErrorCode(): number | undefined {
+    return this.detail.ipError?.code;
+  }
+}
+
+/** No answer in time. Says which command, what it waited for and how long. */
+export class AtTimeoutError extends A76xxError {
+  override readonly code = 'A76XX_AT_TIMEOUT';
+  override name = 'AtTimeoutError';
+  constructor(
+    readonly command: string,
+    readonly waitingFor: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${command === '' ? 'waiting' : command}: no ${waitingFor} after ${timeoutMs} ms`);
+  }
+}
+
+/** The transport is gone (closed, errored, or the channel was closed): nothing will ever answer. */
+export class ChannelClosedError extends A76xxError {
+  override readonly code = 'A76XX_CHANNEL_CLOSED';
+  override name = 'ChannelClosedError';
+  constructor(
+    readonly command: string | undefined,
+    readonly reason?: Error,
+  ) {
+    super(`${command === undefined ? 'AT channel' : command}: channel closed${reason === undefined ? '' : ` (${reason.message})`}`, {
+      cause: reason,
+    });
+  }
+}
+
+/** `+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY`: the PDP context is gone; every link is dead. */
+export class NetworkLostError extends A76xxError {
+  override readonly code = 'A76XX_NETWORK_LOST';
+  override name = 'NetworkLostError';
+  constructor(readonly line: string) {
+    super(`network lost: ${line}`);
+  }
+}
+
+/** `+CIPSEND: <link>,<req>,<cnf>` with cnf ≠ req: -1 = connection gone, 0 = buffer/window full (spec §2.2.4). */
+export class SendFailedError extends A76xxError {
+  override readonly code = 'A76XX_SEND_FAILED';
+  override name = 'SendFailedError';
+  constructor(
+    readonly link: number,
+    readonly requested: number,
+    readonly confirmed: number,
+  ) {
+    super(
+      `send on link ${link}: module accepted ${confirmed} of ${requested} bytes` +
+        (confirmed < 0 ? ' (connection gone)' : confirmed === 0 ? ' (send buffer or peer window full)' : ''),
+    );
+  }
+}
+
+/** The module was reset while the operation was pending (boot URC seen). */
+export class ModuleResetError extends A76xxError {
+  override readonly code = 'A76XX_MODULE_RESET';
+  override name = 'ModuleResetError';
+  constructor(readonly line: string) {
+    super(`module restarted (${line})`);
+  }
+}
+
+/** A driver-level precondition failed (no free link, bring-up gave up, …). */
+export class DriverStateError extends A76xxError {
+  override readonly code = 'A76XX_STATE';
+  override name = 'DriverStateError';
+}
+
+// ------------------------------------------------------------------ decoding
+
+const DETAIL_PATTERNS: readonly { re: RegExp; read: (m: RegExpExecArray, line: string) => ModuleErrorDetail }[] = [
+  { re: /^\+IP ERROR: ?(.*)$/, read: (m, line) => ({ ipError: ipErrorInfo(m[1] as string), line }) },
+  // Application-note form of AT+IPADDR with the network closed (spec §6 #11): text, not an address.
+  { re: /^\+IPADDR: ?([A-Za-z].*)$/, read: (m, line) => ({ ipError: ipErrorInfo(m[1] as string), line }) },
+  { re: /^\+CIPERROR: ?(-?\d+)$/, read: (m, line) => ({ err: Number(m[1]), line }) },
+  { re: /^\+(?:CIPOPEN|CIPCLOSE|SERVERSTOP): ?(\d+), ?(-?\d+)$/, read: (m, line) => ({ index: Number(m[1]), err: Number(m[2]), line }) },
+  { re: /^\+(?:NETOPEN|NETCLOSE): ?(-?\d+)$/, read: (m, line) => ({ err: Number(m[1]), line }) },
+  { re: /^\+CDNSGIP: ?0, ?(\d+)$/, read: (m, line) => ({ dnsError: Number(m[1]), line }) },
+];
+
+/** Decode a detail line (`+IP ERROR: …`, `+CIPOPEN: 1,4`, …); undefined when the line is not one. */
+export function readDetailLine(line: string): ModuleErrorDetail | undefined {
+  for (const { re, read } of DETAIL_PATTERNS) {
+    const m = re.exec(line);
+    if (m !== null) return read(m, line);
+  }
+  return undefined;
+}
+
+/** Build the error for a command whose final result is not a success. */
+export function commandError(command: string, final: string, lines: readonly string[]): AtCommandError {
+  let detail: ModuleErrorDetail = {};
+  // The detail line is printed right before the final result; take the last one that decodes.
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const d = readDetailLine(lines[i] as string);
+    if (d !== undefined) {
+      detail = d;
+      break;
+    }
+  }
+  const cme = /^\+CME ERROR: ?(.*)$/.exec(final);
+  if (cme !== null) detail = { ...detail, cme: codeAndText(cme[1] as string, (t) => cmeCodeOf(t), (n) => CME_TEXT.get(n)) };
+  const cms = /^\+CMS ERROR: ?(.*)$/.exec(final);
+  if (cms !== null) detail = { ...detail, cms: codeAndText(cms[1] as string, () => undefined, () => undefined) };
+  return new AtCommandError(command, final, detail);
+}
+
+function ipErrorInfo(info: string): IpErrorInfo {
+  const text = info.trim();
+  const code = ipErrorCodeOf(text);
+  const named = /^\d+$/.test(text) && code !== undefined ? IP_ERROR_TEXT_A76XX[code] : undefined;
+  return { code, text: named ?? text };
+}
+
+function codeAndText(
+  raw: string,
+  codeOf: (text: string) => number | undefined,
+  textOf: (code: number) => string | undefined,
+): { code: number | undefined; text: string } {
+  const t = raw.trim();
+  if (/^\d+$/.test(t)) {
+    const code = Number(t);
+    return { code, text: textOf(code) ?? t };
+  }
+  return { code: codeOf(t), text: t };
+}
+
+function describeFailure(command: string, final: string, d: ModuleErrorDetail): string {
+  const parts: string[] = [];
+  if (d.cme !== undefined) parts.push(`CME ${d.cme.code ?? '?'} ${d.cme.text}`);
+  if (d.cms !== undefined) parts.push(`CMS ${d.cms.code ?? '?'} ${d.cms.text}`);
+  if (d.ipError !== undefined) parts.push(`IP error ${d.ipError.code ?? '?'} ${d.ipError.text}`);
+  if (d.err !== undefined) parts.push(`err ${d.err} ${ERR_TEXT[d.err] ?? ''}`.trimEnd());
+  if (d.dnsError !== undefined) parts.push(`DNS error ${d.dnsError}`);
+  const why = parts.length > 0 ? parts.join('; ') : final;
+  const line = d.line !== undefined && parts.length > 0 ? ` [${d.line} / ${final}]` : '';
+  return `${command}: ${why}${line}`;
+}

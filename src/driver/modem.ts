@@ -1,0 +1,678 @@
+/**
+ * `Modem` (driver side): brings a module (or the emulator) up to a usable socket service, owns the
+ * link table, and offers the thin per-link operations the socket layer builds on.
+ *
+ * API for the socket layer (TcpSocket / UdpSocket / TcpServer / dns build on these):
+ *
+ *   const modem = await Modem.open('/dev/ttyUSB2' | 'tcp://127.0.0.1:7070' | duplex, { apn, receiveMode })
+ *   modem.channel                      the AtChannel (raw commands: modem.channel.command('AT+CSQ'))
+ *   modem.info                         bring-up results: { ip, rssi, registration, echo }
+ *   modem.receiveMode                  'push' (CIPRXGET=0) | 'buffer' (CIPRXGET=1)
+ *
+ *   allocateLink(preferred?)           reserve a free link 0–9 (clients are given the highest free
+ *                                      link, since accepted clients take the lowest); releaseLink(n)
+ *   linkState(n)                       'free' | 'reserved' | 'open' | 'closed'
+ *   openTcp(link, host, port, {localPort})   AT+CIPOPEN … waits for `+CIPOPEN: <link>,<err>` (OK first)
+ *   openUdp(link, localPort)           AT+CIPOPEN=<link>,"UDP",,,<localPort> (`+CIPOPEN: <link>,0` before OK)
+ *   send(link, bytes, to?)             TCP: chunks of ≤1500, each `AT+CIPSEND` + prompt + data, paced by
+ *                                      its `+CIPSEND: <link>,<req>,<cnf>` (one unconfirmed send at a time);
+ *                                      UDP: `to` = {address, port}, one datagram ≤1500. Resolves with bytes sent.
+ *   read(link, max?)                   buffer mode: AT+CIPRXGET=2 → { bytes, rest } (empty on "No data")
+ *   available(link)                    buffer mode: AT+CIPRXGET=4 → bytes waiting in the module
+ *   closeLink(link)                    AT+CIPCLOSE (async or sync completion; "not open" tolerated)
+ *   resolve(host)                      AT+CDNSGIP → addresses
+ *   startServer(port, index, backlog?) / stopServer(index)
+ *   netClose(), close()
+ *
+ * Events:
+ *   'data'      (link, bytes, from?)   pushed data (+IPD / RECV FROM / +RECEIVE) routed to its link
+ *   'unrouted'  (block)                pushed data whose link cannot be told (several links, +IPD)
+ *   'readable'  (link)                 `+CIPRXGET: 1,<link>`: the module holds data for the link
+ *   'link-closed' (link, reason)       `+IPCLOSE: <link>,<reason>` (0 local, 1 remote, 2 timeout/DTR)
+ *   'client'    (client)               `+CLIENT: <link>,<server>,<ip>:<port>` (link now open)
+ *   'network-lost' (NetworkLostError)  `+CIPEVENT:` / `+CIP EVENT:`: every link is closed
+ *   'reset'     (line)                 boot URC: the module restarted, every link is gone
+ *   'close'     (ChannelClosedError)   transport gone
+ *
+ * Push data with `+IPD` carries no link number: it is routed by `RECV FROM` (the link whose remote is
+ * that address, else the only UDP link) or, failing that, to the only open link. With several links
+ * in push mode prefer `pushHeader: 'receive'` (CIPCCFG HeaderType 1) or buffer mode.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { Err, IpErr } from '../at/errors.js';
+import { openTransport, type TransportOptions } from '../transport/client-transport.js';
+import { AtChannel, responseValue, type AtChannelOptions, type AtResponse, type CommandOptions, type PushBlock } from './at-channel.js';
+import {
+  AtCommandError,
+  AtTimeoutError,
+  ChannelClosedError,
+  DriverStateError,
+  NetworkLostError,
+  SendFailedError,
+  readDetailLine,
+} from './errors.js';
+import type { RemoteAddress } from './parser.js';
+import { timeFor } from './timeouts.js';
+import { isConnectLine, isNetworkLostLine } from './urcs.js';
+import { Mutex } from './mutex.js';
+
+export const LINK_COUNT = 10;
+export const SERVER_COUNT = 4;
+/** Largest payload of one AT+CIPSEND and of one CIPRXGET=2 read (spec §0.3). */
+export const MAX_SEND = 1500;
+export const MAX_READ = 1500;
+
+export type ReceiveMode = 'push' | 'buffer';
+export type LinkState = 'free' | 'reserved' | 'open' | 'closed';
+
+export interface ModemOptions extends AtChannelOptions, TransportOptions {
+  /** APN for `AT+CGDCONT=1,"<pdpType>","<apn>"`; without it the module's context 1 is used as it is. */
+  apn?: string;
+  pdpType?: 'IP' | 'IPV6' | 'IPV4V6';
+  /** SIM PIN, entered if `AT+CPIN?` says `SIM PIN`. */
+  pin?: string;
+  /** 'push' = CIPRXGET=0 (default), 'buffer' = CIPRXGET=1. */
+  receiveMode?: ReceiveMode;
+  /** Push header: `+IPD<n>` (HeaderType 0, default) or `+RECEIVE,<link>,<n>` (HeaderType 1). */
+  pushHeader?: 'ipd' | 'receive';
+  /** AT+CIPMODE=1 (transparent mode on link 0). */
+  transparent?: boolean;
+  /** Keep the module's echo instead of sending ATE0 (echo is tolerated either way). */
+  keepEcho?: boolean;
+  /** `AT` sync: attempts and the wait for each (default 5 × 1000 ms). */
+  syncAttempts?: number;
+  syncTimeoutMs?: number;
+  /** Guard time around `+++` when sync fails (the module may be stuck in data mode). 0 = never try. */
+  escapeGuardMs?: number;
+  /** How long the SIM may take to become READY (AN§1.4: 20 s). */
+  simReadyTimeoutMs?: number;
+  /** How long network registration (CGREG/CEREG 1 or 5) may take (default 60 s). */
+  registrationTimeoutMs?: number;
+  /** Interval between SIM / registration polls when no URC arrives first (default 1000 ms). */
+  pollIntervalMs?: number;
+}
+
+export interface BringUpInfo {
+  /** Local IP of the socket PDP (`AT+IPADDR`). */
+  readonly ip: string | undefined;
+  /** `+CSQ` rssi (99 = unknown). */
+  readonly rssi: number | undefined;
+  readonly registration: { readonly cgreg: number | undefined; readonly cereg: number | undefined };
+  readonly echo: boolean;
+}
+
+export interface AcceptedClient {
+  readonly link: number;
+  readonly server: number;
+  readonly remote: RemoteAddress;
+}
+
+export interface ModemEvents {
+  data: [link: number, bytes: Buffer, from: RemoteAddress | undefined];
+  unrouted: [block: PushBlock];
+  readable: [link: number];
+  'link-closed': [link: number, reason: number];
+  client: [client: AcceptedClient];
+  'network-lost': [error: NetworkLostError];
+  reset: [line: string];
+  close: [error: ChannelClosedError];
+}
+
+interface Link {
+  state: LinkState;
+  type: 'tcp' | 'udp' | undefined;
+  remote: RemoteAddress | undefined;
+  server: number | undefined;
+}
+
+const REGISTERED = new Set([1, 5]);
+
+export class Modem extends EventEmitter<ModemEvents> {
+  readonly channel: AtChannel;
+  private readonly options: ModemOptions;
+  private readonly links: Link[] = Array.from({ length: LINK_COUNT }, () => freshLink());
+  private readonly sendLock = new Mutex();
+  private readonly linkChains = new Map<number, Promise<unknown>>();
+  private info_: BringUpInfo | undefined;
+  private networkOpen = false;
+
+  /** Open the device (or take a ready transport) and bring the module up. */
+  static async open(target: string | Duplex, options: ModemOptions = {}): Promise<Modem> {
+    const transport = typeof target === 'string' ? await openTransport(target, options) : target;
+    const name = options.name ?? (typeof target === 'string' ? target : undefined);
+    const modem = new Modem(transport, name === undefined ? options : { ...options, name });
+    try {
+      await modem.bringUp();
+    } catch (error) {
+      modem.close();
+      throw error;
+    }
+    return modem;
+  }
+
+  /** Wrap a transport without talking to the module yet (`bringUp()` does). */
+  constructor(transport: Duplex, options: ModemOptions = {}) {
+    super();
+    this.options = options;
+    this.channel = new AtChannel(transport, options);
+    this.channel.on('push', (block) => this.onPush(block));
+    this.channel.onUrc('+CIPRXGET: 1,', (line) => this.onRxNotice(line));
+    this.channel.onUrc('+IPCLOSE:', (line) => this.onIpClose(line));
+    this.channel.onUrc('+CLIENT:', (line) => this.onClient(line));
+    this.channel.onUrc('+CIPEVENT:', (line) => this.onNetworkLost(line));
+    this.channel.onUrc('+CIP EVENT:', (line) => this.onNetworkLost(line));
+    this.channel.on('reset', (line) => this.onReset(line));
+    this.channel.on('close', (error) => this.emit('close', error));
+  }
+
+  get receiveMode(): ReceiveMode {
+    return this.options.receiveMode ?? 'push';
+  }
+
+  /** Bring-up results; undefined until `bringUp()` has finished. */
+  get info(): BringUpInfo | undefined {
+    return this.info_;
+  }
+
+  // ---------------------------------------------------------------- bring-up (spec §10, AN§1.4)
+
+  async bringUp(): Promise<BringUpInfo> {
+    const o = this.options;
+    await this.sync();
+    if (o.keepEcho !== true) await this.command('ATE0');
+    await this.command('AT+CMEE=2');
+    await this.waitSimReady();
+    const rssi = await this.signalQuality();
+    const registration = await this.waitRegistered();
+    if (o.apn !== undefined) await this.command(`AT+CGDCONT=1,${quote(o.pdpType ?? 'IP')},${quote(o.apn)}`);
+    await this.setCipMode(o.transparent === true ? 1 : 0);
+    if (this.receiveMode === 'push') {
+      // Defaults, but a previous host may have changed them (NO_SAVE): the framing depends on them.
+      await this.command('AT+CIPHEAD=1');
+      await this.command('AT+CIPSRIP=1');
+      if (o.pushHeader === 'receive') await this.command('AT+CIPCCFG=10,0,0,1,1,0,500');
+    }
+    await this.netOpen();
+    await this.command(`AT+CIPRXGET=${this.receiveMode === 'buffer' ? 1 : 0}`);
+    const ip = await this.ipAddress();
+    this.info_ = { ip, rssi, registration, echo: this.channel.echo === 'on' };
+    return this.info_;
+  }
+
+  /** `AT` until answered; after half the attempts, try `+++` in case the module is in data mode. */
+  private async sync(): Promise<void> {
+    const attempts = this.options.syncAttempts ?? 5;
+    const timeoutMs = this.options.syncTimeoutMs ?? 1_000;
+    const guardMs = this.options.escapeGuardMs ?? 1_000;
+    let last: Error | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (guardMs > 0 && attempt === Math.floor(attempts / 2) + 1 && attempt > 1) await this.escapeAttempt(guardMs);
+      try {
+        await this.channel.command('AT', { timeoutMs });
+        return;
+      } catch (error) {
+        if (error instanceof AtCommandError) return; // it answered: alive
+        if (!(error instanceof AtTimeoutError)) throw error;
+        last = error;
+      }
+    }
+    throw new DriverStateError(`no answer to AT after ${attempts} attempts (${last?.message ?? ''})`, { cause: last });
+  }
+
+  private async escapeAttempt(guardMs: number): Promise<void> {
+    await sleep(guardMs);
+    this.channel.writeData(Buffer.from('+++', 'latin1'));
+    await sleep(guardMs);
+  }
+
+  private async waitSimReady(): Promise<void> {
+    const deadline = Date.now() + (this.options.simReadyTimeoutMs ?? 20_000);
+    for (;;) {
+      let last: Error;
+      try {
+        const code = responseValue(await this.command('AT+CPIN?'), '+CPIN:');
+        if (code === 'READY') return;
+        if (code === 'SIM PIN' && this.options.pin !== undefined) {
+          await this.command(`AT+CPIN=${quote(this.options.pin)}`);
+          continue;
+        }
+        if (code !== undefined && code !== 'SIM PIN' && code !== 'SIM PUK' && code !== 'PH-SIM PIN') {
+          last = new DriverStateError(`SIM not ready: +CPIN: ${code}`);
+        } else {
+          throw new DriverStateError(`SIM needs ${code ?? 'an unknown code'}${code === 'SIM PIN' ? ' (pass options.pin)' : ''}`);
+        }
+      } catch (error) {
+        // SIM busy / SIM failure right after boot turn into READY a moment later (spec §2.1.6).
+        if (!(error instanceof AtCommandError)) throw error;
+        last = error;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw last;
+      await this.pause(Math.min(this.pollMs, remaining), (line) => line === '+CPIN: READY');
+    }
+  }
+
+  private async signalQuality(): Promise<number | undefined> {
+    const value = responseValue(await this.command('AT+CSQ'), '+CSQ:');
+    const rssi = value === undefined ? NaN : Number(value.split(',')[0]);
+    return Number.isFinite(rssi) ? rssi : undefined;
+  }
+
+  /** CGREG or CEREG must say 1 (home) or 5 (roaming) (spec §6 #22); either may be unsupported. */
+  private async waitRegistered(): Promise<{ cgreg: number | undefined; cereg: number | undefined }> {
+    const deadline = Date.now() + (this.options.registrationTimeoutMs ?? 60_000);
+    for (;;) {
+      const cgreg = await this.registrationStat('+CGREG');
+      const cereg = cgreg !== undefined && REGISTERED.has(cgreg) ? undefined : await this.registrationStat('+CEREG');
+      if ((cgreg !== undefined && REGISTERED.has(cgreg)) || (cereg !== undefined && REGISTERED.has(cereg))) return { cgreg, cereg };
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new DriverStateError(`not registered to a packet network (CGREG stat ${cgreg ?? '?'}, CEREG stat ${cereg ?? '?'})`);
+      }
+      await this.pause(Math.min(this.pollMs, remaining), (line) => /^\+C(G|E)REG: ?[15]$/.test(line));
+    }
+  }
+
+  private async registrationStat(name: '+CGREG' | '+CEREG'): Promise<number | undefined> {
+    try {
+      const value = responseValue(await this.command(`AT${name}?`), `${name}:`);
+      const stat = value === undefined ? NaN : Number(value.split(',')[1]);
+      return Number.isInteger(stat) ? stat : undefined;
+    } catch (error) {
+      if (error instanceof AtCommandError) return undefined;
+      throw error;
+    }
+  }
+
+  private async setCipMode(mode: 0 | 1): Promise<void> {
+    try {
+      await this.command(`AT+CIPMODE=${mode}`);
+      return;
+    } catch (error) {
+      if (!(error instanceof AtCommandError)) throw error;
+    }
+    // Refused: the network is probably open already (CIPMODE must precede NETOPEN).
+    const current = responseValue(await this.command('AT+CIPMODE?'), '+CIPMODE:');
+    if (current !== undefined && Number(current) === mode) return;
+    await this.netClose();
+    await this.command(`AT+CIPMODE=${mode}`);
+  }
+
+  /** AT+NETOPEN, OK then `+NETOPEN: <err>`; "Network is already opened" counts as open. */
+  async netOpen(): Promise<void> {
+    try {
+      const response = await this.command('AT+NETOPEN', {
+        responsePrefixes: ['+NETOPEN:', '+IP ERROR:'],
+        completion: { match: (l) => /^\+NETOPEN: ?-?\d+$/.test(l), what: '+NETOPEN: <err>', timeoutMs: this.time('+NETOPEN') },
+      });
+      const err = readDetailLine(response.completion ?? '')?.err;
+      if (err !== 0) throw new AtCommandError('AT+NETOPEN', response.completion ?? response.final, readDetailLine(response.completion ?? '') ?? {});
+    } catch (error) {
+      if (!(error instanceof AtCommandError) || error.final === 'OK') throw error;
+      if (error.ipErrorCode !== IpErr.AlreadyOpened) {
+        // Some firmware answers a bare ERROR even with CMEE=2 (spec §2.2.1): ask.
+        const state = responseValue(await this.command('AT+NETOPEN?'), '+NETOPEN:');
+        if (state !== '1') throw error;
+      }
+    }
+    this.networkOpen = true;
+  }
+
+  /** AT+NETCLOSE: OK then `+NETCLOSE: <err>`; "not opened" (`+NETCLOSE: 2` / ERROR) counts as closed. */
+  async netClose(): Promise<void> {
+    try {
+      const response = await this.command('AT+NETCLOSE', {
+        responsePrefixes: ['+NETCLOSE:'],
+        completion: { match: (l) => /^\+NETCLOSE: ?-?\d+$/.test(l), what: '+NETCLOSE: <err>', timeoutMs: this.time('+NETCLOSE') },
+      });
+      const err = readDetailLine(response.completion ?? '')?.err;
+      if (err !== 0 && err !== 2) throw new AtCommandError('AT+NETCLOSE', response.completion ?? response.final, readDetailLine(response.completion ?? '') ?? {});
+    } catch (error) {
+      if (!(error instanceof AtCommandError) || error.err !== 2) throw error;
+    }
+    this.networkOpen = false;
+    for (let link = 0; link < LINK_COUNT; link++) if (this.links[link]?.state === 'open') this.markClosed(link);
+  }
+
+  async ipAddress(): Promise<string | undefined> {
+    return responseValue(await this.command('AT+IPADDR'), '+IPADDR:');
+  }
+
+  get isNetworkOpen(): boolean {
+    return this.networkOpen;
+  }
+
+  // ---------------------------------------------------------------- links
+
+  /** Reserve a free link (the preferred one, else the highest free: accepts take the lowest). */
+  allocateLink(preferred?: number): number {
+    if (preferred !== undefined) {
+      checkLink(preferred);
+      if (this.linkAt(preferred).state !== 'free') throw new DriverStateError(`link ${preferred} is ${this.linkAt(preferred).state}`);
+      this.linkAt(preferred).state = 'reserved';
+      return preferred;
+    }
+    for (let link = LINK_COUNT - 1; link >= 0; link--) {
+      if (this.linkAt(link).state === 'free') {
+        this.linkAt(link).state = 'reserved';
+        return link;
+      }
+    }
+    throw new DriverStateError('no free link (all 10 in use)');
+  }
+
+  /** Give a link back (after its close, or when an open failed). */
+  releaseLink(link: number): void {
+    checkLink(link);
+    this.links[link] = freshLink();
+  }
+
+  linkState(link: number): LinkState {
+    checkLink(link);
+    return this.linkAt(link).state;
+  }
+
+  /** Tell the router who is on the other end of a link (so `RECV FROM` can pick it). */
+  setLinkRemote(link: number, remote: RemoteAddress): void {
+    checkLink(link);
+    this.linkAt(link).remote = remote;
+  }
+
+  /** AT+CIPOPEN=<link>,"TCP",… : OK then `+CIPOPEN: <link>,<err>` (or `+CIPOPEN: <link>,<err>` / ERROR). */
+  async openTcp(link: number, host: string, port: number, options: { localPort?: number } = {}): Promise<void> {
+    checkLink(link);
+    const local = options.localPort === undefined ? '' : `,${options.localPort}`;
+    const prefix = `+CIPOPEN: ${link},`;
+    const response = await this.command(`AT+CIPOPEN=${link},"TCP",${quote(host)},${port}${local}`, {
+      responsePrefixes: [prefix, '+IP ERROR:'],
+      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
+    });
+    this.checkOpened(response, link);
+    const entry = this.linkAt(link);
+    entry.state = 'open';
+    entry.type = 'tcp';
+    entry.server = undefined;
+    if (entry.remote === undefined && /^[\d.]+$|:/.test(host)) entry.remote = { address: host, port };
+  }
+
+  /** AT+CIPOPEN=<link>,"UDP",,,<localPort>: `+CIPOPEN: <link>,0` then OK (synchronous). */
+  async openUdp(link: number, localPort: number): Promise<void> {
+    checkLink(link);
+    const prefix = `+CIPOPEN: ${link},`;
+    const response = await this.command(`AT+CIPOPEN=${link},"UDP",,,${localPort}`, {
+      responsePrefixes: [prefix, '+IP ERROR:'],
+      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
+    });
+    this.checkOpened(response, link);
+    const entry = this.linkAt(link);
+    entry.state = 'open';
+    entry.type = 'udp';
+  }
+
+  private checkOpened(response: AtResponse, link: number): void {
+    if (isConnectLine(response.final)) return; // transparent mode: link 0 is in data mode now
+    const detail = readDetailLine(response.completion ?? '');
+    if (detail?.err !== 0) {
+      throw new AtCommandError(response.command, response.completion ?? response.final, detail ?? { index: link });
+    }
+  }
+
+  /** AT+CIPCLOSE=<link>; the link is closed afterwards even if the module says it was not open (err 4). */
+  async closeLink(link: number): Promise<void> {
+    checkLink(link);
+    const prefix = `+CIPCLOSE: ${link},`;
+    try {
+      const response = await this.command(`AT+CIPCLOSE=${link}`, {
+        responsePrefixes: [prefix],
+        completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPCLOSE') },
+      });
+      const detail = readDetailLine(response.completion ?? '');
+      if (detail?.err !== 0) throw new AtCommandError(response.command, response.completion ?? response.final, detail ?? {});
+    } catch (error) {
+      // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed now.
+      if (!(error instanceof AtCommandError && error.err === Err.NotSupported)) throw error;
+    }
+    this.markClosed(link);
+  }
+
+  /**
+   * Send bytes on a link. TCP: split into ≤1500-byte AT+CIPSEND chunks, each confirmed by
+   * `+CIPSEND: <link>,<req>,<cnf>` before the next (cnf ≠ req rejects with SendFailedError).
+   * UDP (`to` given): one datagram of at most 1500 bytes. Sends on one link keep their order.
+   */
+  send(link: number, data: Uint8Array, to?: RemoteAddress): Promise<number> {
+    checkLink(link);
+    if (to !== undefined && data.length > MAX_SEND) {
+      return Promise.reject(new RangeError(`UDP datagram of ${data.length} bytes exceeds ${MAX_SEND}`));
+    }
+    const previous = this.linkChains.get(link) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.sendChunks(link, Buffer.from(data), to),
+      () => this.sendChunks(link, Buffer.from(data), to),
+    );
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.linkChains.set(link, settled);
+    void settled.then(() => {
+      if (this.linkChains.get(link) === settled) this.linkChains.delete(link);
+    });
+    return run;
+  }
+
+  private async sendChunks(link: number, data: Buffer, to: RemoteAddress | undefined): Promise<number> {
+    let sent = 0;
+    if (data.length === 0) return 0;
+    while (sent < data.length) {
+      const chunk = data.subarray(sent, Math.min(data.length, sent + MAX_SEND));
+      await this.sendLock.run(() => this.sendChunk(link, chunk, to));
+      sent += chunk.length;
+    }
+    return sent;
+  }
+
+  private async sendChunk(link: number, chunk: Buffer, to: RemoteAddress | undefined): Promise<void> {
+    const target = to === undefined ? '' : `,${quote(to.address)},${to.port}`;
+    const prefix = `+CIPSEND: ${link},`;
+    const response = await this.command(`AT+CIPSEND=${link},${chunk.length}${target}`, {
+      data: chunk,
+      responsePrefixes: [prefix, '+CIPERROR:'],
+      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}${chunk.length},<cnf>`, timeoutMs: this.time('+CIPSEND') },
+    });
+    const m = /^\+CIPSEND: ?(\d+), ?(-?\d+), ?(-?\d+)$/.exec(response.completion ?? '');
+    const requested = m === null ? chunk.length : Number(m[2]);
+    const confirmed = m === null ? -1 : Number(m[3]);
+    if (confirmed !== requested || requested !== chunk.length) throw new SendFailedError(link, chunk.length, confirmed);
+  }
+
+  /** Buffer mode: AT+CIPRXGET=2,<link>,<max> → the bytes and how many remain ("No data" = empty). */
+  async read(link: number, max = MAX_READ): Promise<{ bytes: Buffer; rest: number }> {
+    checkLink(link);
+    const length = Math.max(1, Math.min(MAX_READ, Math.floor(max)));
+    try {
+      const response = await this.command(`AT+CIPRXGET=2,${link},${length}`, { responsePrefixes: ['+CIPRXGET: 2,', '+IP ERROR:'] });
+      const block = response.blocks.find((b) => b.link === link);
+      if (block === undefined) return { bytes: Buffer.alloc(0), rest: 0 };
+      return { bytes: block.bytes, rest: block.rest };
+    } catch (error) {
+      if (error instanceof AtCommandError && isNoData(error)) return { bytes: Buffer.alloc(0), rest: 0 };
+      throw error;
+    }
+  }
+
+  /** Buffer mode: AT+CIPRXGET=4,<link> → bytes waiting in the module for that link. */
+  async available(link: number): Promise<number> {
+    checkLink(link);
+    const prefix = `+CIPRXGET: 4,${link},`;
+    const response = await this.command(`AT+CIPRXGET=4,${link}`, { responsePrefixes: [prefix, '+IP ERROR:'] });
+    const value = response.lines.find((l) => l.startsWith(prefix));
+    const rest = value === undefined ? NaN : Number(value.slice(prefix.length));
+    return Number.isFinite(rest) ? rest : 0;
+  }
+
+  /** AT+CDNSGIP="<host>" → the addresses (`+CDNSGIP: 0,<code>` / ERROR rejects with detail.dnsError). */
+  async resolve(host: string): Promise<string[]> {
+    const response = await this.command(`AT+CDNSGIP=${quote(host)}`, { responsePrefixes: ['+CDNSGIP:'] });
+    const addresses: string[] = [];
+    for (const line of response.lines) {
+      const m = /^\+CDNSGIP: ?\d+,"[^"]*"((?:,"[^"]*")+)$/.exec(line);
+      if (m === null) continue;
+      for (const part of (m[1] as string).split(',')) if (part !== '') addresses.push(part.replace(/^"|"$/g, ''));
+    }
+    return addresses;
+  }
+
+  /** AT+SERVERSTART=<port>,<index>[,<backlog>]. Accepted clients arrive as 'client' events. */
+  async startServer(port: number, index: number, backlog?: number): Promise<void> {
+    if (!Number.isInteger(index) || index < 0 || index >= SERVER_COUNT) throw new RangeError(`server index ${index} is not 0–3`);
+    await this.command(`AT+SERVERSTART=${port},${index}${backlog === undefined ? '' : `,${backlog}`}`, {
+      responsePrefixes: ['+CIPERROR:'],
+    });
+  }
+
+  /** AT+SERVERSTOP=<index>: `+SERVERSTOP: <index>,<err>` before or after OK (spec §2.2.15). */
+  async stopServer(index: number): Promise<void> {
+    const prefix = `+SERVERSTOP: ${index},`;
+    const response = await this.command(`AT+SERVERSTOP=${index}`, {
+      responsePrefixes: [prefix],
+      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+SERVERSTOP') },
+    });
+    const detail = readDetailLine(response.completion ?? '');
+    if (detail?.err !== 0) throw new AtCommandError(response.command, response.completion ?? response.final, detail ?? {});
+  }
+
+  /** Any command, through the channel (for what this class does not wrap). */
+  command(text: string, options?: CommandOptions): Promise<AtResponse> {
+    return this.channel.command(text, options);
+  }
+
+  /** Close the channel and the transport; optionally `AT+NETCLOSE` first (best effort). */
+  async close(options: { netClose?: boolean } = {}): Promise<void> {
+    if (options.netClose === true && !this.channel.closed) {
+      try {
+        await this.netClose();
+      } catch {
+        // Closing anyway.
+      }
+    }
+    this.channel.close();
+  }
+
+  // ---------------------------------------------------------------- unsolicited
+
+  private onPush(block: PushBlock): void {
+    const link = block.link ?? this.routePush(block.from);
+    if (link === undefined) {
+      this.emit('unrouted', block);
+      return;
+    }
+    this.emit('data', link, block.bytes, block.from);
+  }
+
+  /** The link `+IPD` data belongs to (it carries no number): by RECV FROM, else the only open link. */
+  private routePush(from: RemoteAddress | undefined): number | undefined {
+    const open: number[] = [];
+    for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') open.push(link);
+    if (from !== undefined) {
+      const tcp = open.filter((l) => {
+        const r = this.linkAt(l).remote;
+        return this.linkAt(l).type !== 'udp' && r !== undefined && r.address === from.address && r.port === from.port;
+      });
+      if (tcp.length === 1) return tcp[0];
+      const udp = open.filter((l) => this.linkAt(l).type === 'udp');
+      if (tcp.length === 0 && udp.length === 1) return udp[0];
+    }
+    return open.length === 1 ? open[0] : undefined;
+  }
+
+  private onRxNotice(line: string): void {
+    const link = Number(/^\+CIPRXGET: ?1,(\d+)$/.exec(line)?.[1]);
+    if (Number.isInteger(link) && link >= 0 && link < LINK_COUNT) this.emit('readable', link);
+  }
+
+  private onIpClose(line: string): void {
+    const m = /^\+IPCLOSE: ?(\d+), ?(\d+)$/.exec(line);
+    if (m === null) return;
+    const link = Number(m[1]);
+    if (link >= LINK_COUNT) return;
+    this.markClosed(link);
+    this.emit('link-closed', link, Number(m[2]));
+  }
+
+  private onClient(line: string): void {
+    const m = /^\+CLIENT: ?(\d+), ?(\d+), ?(.+):(\d+)$/.exec(line);
+    if (m === null) return;
+    const link = Number(m[1]);
+    if (link >= LINK_COUNT) return;
+    const remote = { address: (m[3] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[4]) };
+    this.links[link] = { state: 'open', type: 'tcp', remote, server: Number(m[2]) };
+    this.emit('client', { link, server: Number(m[2]), remote });
+  }
+
+  private onNetworkLost(line: string): void {
+    if (!isNetworkLostLine(line)) return;
+    this.networkOpen = false;
+    for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') this.markClosed(link);
+    this.emit('network-lost', new NetworkLostError(line));
+  }
+
+  private onReset(line: string): void {
+    this.networkOpen = false;
+    for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') this.markClosed(link);
+    this.emit('reset', line);
+  }
+
+  private markClosed(link: number): void {
+    const entry = this.linkAt(link);
+    if (entry.state === 'open') entry.state = 'closed';
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private linkAt(link: number): Link {
+    return this.links[link] as Link;
+  }
+
+  private get pollMs(): number {
+    return this.options.pollIntervalMs ?? 1_000;
+  }
+
+  private time(name: string): number {
+    return timeFor(name, this.options.timeouts);
+  }
+
+  /** Wait up to `ms` for a URC that makes polling again worthwhile; a timeout is the normal case. */
+  private async pause(ms: number, match: (line: string) => boolean): Promise<void> {
+    try {
+      await this.channel.waitFor(match, { timeoutMs: ms, what: 'status change' });
+    } catch (error) {
+      if (!(error instanceof AtTimeoutError)) throw error;
+    }
+  }
+}
+
+function freshLink(): Link {
+  return { state: 'free', type: undefined, remote: undefined, server: undefined };
+}
+
+function checkLink(link: number): void {
+  if (!Number.isInteger(link) || link < 0 || link >= LINK_COUNT) throw new RangeError(`link ${link} is not 0–9`);
+}
+
+function isNoData(error: AtCommandError): boolean {
+  const info = error.detail.ipError;
+  return info !== undefined && (info.code === IpErr.NoData || info.text.toLowerCase() === 'no data');
+}
+
+/** A quoted AT string parameter; the module has no escape for `"`, so it cannot be sent. */
+function quote(value: string): string {
+  if (value.includes('"') || /[\r\n]/.test(value)) throw new RangeError(`cannot send ${JSON.stringify(value)} as an AT string`);
+  return `"${value}"`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
