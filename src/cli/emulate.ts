@@ -40,7 +40,7 @@ export function parseReadyLine(line: string): ReadyEndpoint | undefined {
   return undefined;
 }
 
-interface TcpAddress {
+export interface TcpAddress {
   readonly host: string;
   readonly port: number;
 }
@@ -107,7 +107,8 @@ export function command(): Command {
 
 // ---------------------------------------------------------------- option parsing
 
-function parseTcpAddress(value: string): TcpAddress {
+/** `--tcp` value: `PORT`, `HOST:PORT` or `[IPv6]:PORT`. */
+export function parseTcpAddress(value: string): TcpAddress {
   const match = /^(?:(?:\[([^\]]+)\]|([^:]*)):)?(\d+)$/.exec(value);
   const port = Number(match?.[3]);
   if (match === null || !Number.isInteger(port) || port > 65535) {
@@ -117,7 +118,8 @@ function parseTcpAddress(value: string): TcpAddress {
   return { host: host === '' ? DEFAULT_TCP_HOST : host, port };
 }
 
-function parseHostEntry(value: string, previous: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
+/** One `--host NAME=IP` entry added to the entries so far. */
+export function parseHostEntry(value: string, previous: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
   const match = /^([^=\s]+)=(\S+)$/.exec(value);
   if (match === null || !isIPv4(match[2] as string)) {
     throw new InvalidArgumentError('expected NAME=IPv4, e.g. example.com=127.0.0.1');

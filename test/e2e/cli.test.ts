@@ -6,9 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { DIALECTS } from '../../src/emulator/dialect.js';
-import { parseReadyLine } from '../../src/cli/emulate.js';
+import { parseHostEntry, parseReadyLine, parseTcpAddress } from '../../src/cli/emulate.js';
 import { ByteCollector } from './bytes.js';
 import { exitOf, spawnCli, type CliProcess } from './spawn-cli.js';
+import { socketPort } from './host-ports.js';
+import { peerActions, TcpPeer } from '../support/peers.js';
+import { loadTranscript, runTranscript } from '../support/transcript-runner.js';
 
 async function withCli(args: readonly string[], body: (cli: CliProcess) => Promise<void>): Promise<void> {
   const cli = spawnCli(args);
@@ -46,6 +49,19 @@ test('ready lines read back', () => {
   assert.deepEqual(parseReadyLine('a76xx emulator ready: pty /dev/pts/5 (link /tmp/a 76xx)'), { kind: 'pty', path: '/dev/pts/5', link: '/tmp/a 76xx' });
   assert.deepEqual(parseReadyLine('a76xx emulator ready: stdio'), { kind: 'stdio' });
   assert.equal(parseReadyLine('something else'), undefined);
+});
+
+test('--tcp and --host values', () => {
+  assert.deepEqual(parseTcpAddress('7070'), { host: '127.0.0.1', port: 7070 });
+  assert.deepEqual(parseTcpAddress('0'), { host: '127.0.0.1', port: 0 });
+  assert.deepEqual(parseTcpAddress(':7070'), { host: '127.0.0.1', port: 7070 });
+  assert.deepEqual(parseTcpAddress('0.0.0.0:7070'), { host: '0.0.0.0', port: 7070 });
+  assert.deepEqual(parseTcpAddress('localhost:1'), { host: 'localhost', port: 1 });
+  assert.deepEqual(parseTcpAddress('[::1]:7070'), { host: '::1', port: 7070 });
+  for (const bad of ['', 'x', '70000', '1.2.3.4:', '::1:7070', '7070:1.2.3.4', '-1']) assert.throws(() => parseTcpAddress(bad), /\[HOST:\]PORT/, bad);
+  const two = parseHostEntry('b.test=10.0.0.2', parseHostEntry('a.test=127.0.0.1', undefined));
+  assert.deepEqual([...two], [['a.test', '127.0.0.1'], ['b.test', '10.0.0.2']]);
+  for (const bad of ['a.test', 'a.test=', '=1.2.3.4', 'a.test=::1', 'a.test=300.1.1.1']) assert.throws(() => parseHostEntry(bad, undefined), /NAME=IPv4/, bad);
 });
 
 test('cli: a76xx --help names the emulate subcommand; emulate --help documents every flag', async () => {
@@ -116,6 +132,21 @@ test('cli: the first TCP host sees the boot URCs, a later one does not; --dialec
       cli.child.kill('SIGINT');
       assert.equal((await exitOf(cli)).code, 0);
     });
+  }
+});
+
+test('cli: --host and --hosts-only feed the host table; sockets reach the test peer (transcript over TCP)', async () => {
+  const peer = await TcpPeer.start();
+  try {
+    await withCli(['emulate', '--tcp', '0', '--host', 'echo.test=127.0.0.1', '--hosts-only', '--no-boot-urcs'], async (cli) => {
+      const host = await connectTo(tcpPortOf(await cli.ready()));
+      const steps = loadTranscript(join(import.meta.dirname, 'transcripts/host-table-over-tcp.txt'), { TCP_PORT: peer.port });
+      await runTranscript(socketPort(host.socket), steps, { actions: peerActions({ tcp: peer }) });
+      cli.child.kill('SIGTERM');
+      assert.equal((await exitOf(cli)).code, 0);
+    });
+  } finally {
+    peer.close();
   }
 });
 
