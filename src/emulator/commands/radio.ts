@@ -8,6 +8,7 @@ import type { ModemState, RadioState } from '../state.js';
 import {
   announceRegistration,
   autoAttach,
+  cpinCode,
   csStat,
   detach,
   isRegisteredStat,
@@ -78,7 +79,7 @@ function setFunctionality(modem: Modem, fun: number): void {
   if (!isRegisteredStat(csStat(state))) detach(modem, 'ME');
   if (fun === 0) modem.urc('*RADIOPOWER: 0');
   if (simBefore === 'absent' && simNow !== 'absent') {
-    modem.urc(`+CPIN: ${simNow === 'ready' ? 'READY' : simNow === 'pin' ? 'SIM PIN' : 'SIM PUK'}`);
+    modem.urc(`+CPIN: ${cpinCode(simNow)}`);
   }
   autoAttach(modem);
   announceRegistration(modem, before);

@@ -23,6 +23,11 @@ export function visibleSim(state: ModemState): SimState {
   return SIM_OFF_LEVELS.has(state.radio.cfun) ? 'absent' : state.radio.sim;
 }
 
+/** `<code>` of `+CPIN:` for a SIM that is there (spec §2.1.6). */
+export function cpinCode(sim: Exclude<SimState, 'absent'>): string {
+  return sim === 'ready' ? 'READY' : sim === 'pin' ? 'SIM PIN' : 'SIM PUK';
+}
+
 export function radioOn(state: ModemState): boolean {
   return !RADIO_OFF_LEVELS.has(state.radio.cfun);
 }

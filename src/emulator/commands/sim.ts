@@ -2,15 +2,7 @@ import type { CommandContext, CommandTable, Outcome } from './types.js';
 import { OK, cme } from './types.js';
 import { Cme } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import type { SimState } from '../config.js';
-import { announceRegistration, autoAttach, registrationSnapshot, visibleSim } from './registration.js';
-
-/** `<code>` of `+CPIN:` for each SIM state the emulator models (spec §2.1.6). */
-const CPIN_CODE: Readonly<Record<Exclude<SimState, 'absent'>, string>> = {
-  ready: 'READY',
-  pin: 'SIM PIN',
-  puk: 'SIM PUK',
-};
+import { announceRegistration, autoAttach, cpinCode, registrationSnapshot, visibleSim } from './registration.js';
 
 const PIN_ATTEMPTS = 3;
 
@@ -65,7 +57,7 @@ export const simCommands: CommandTable = {
     read: (ctx) => {
       const sim = visibleSim(ctx.state);
       if (sim === 'absent') return cme(Cme.SimNotInserted);
-      ctx.info(`+CPIN: ${CPIN_CODE[sim]}`);
+      ctx.info(`+CPIN: ${cpinCode(sim)}`);
       return OK;
     },
     set: enterCode,
