@@ -50,7 +50,7 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
   const length = p.int(2, { min: 1, max }, max);
   const service = socketService(ctx.modem);
   const got = service.read(index, length);
-  if (got === undefined) return ctx.ipError(IpErr.NoData);
+  if (got === undefined) return ctx.ipError(noDataCode(ctx));
   const rest = service.rx[index]?.length ?? 0;
   if (ctx.state.ip.rxShowAddress) ctx.info(`+CIPRXGETIP: ${got.from.address}:${got.from.port}`);
   ctx.info(`+CIPRXGET: ${form === 'raw' ? 2 : 3},${index},${got.data.length},${rest}`);
@@ -61,6 +61,11 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
     if (ctx.modem.dialect.rxgetDataTrailer) ctx.raw('\r\n');
   }
   return OK;
+}
+
+/** "No data" is err_info 22 on A76XX but 21 in the SIM7600 table (spec §5.1, §6 #24). */
+function noDataCode(ctx: CommandContext): number {
+  return ctx.modem.dialect.family === 'sim7600' ? IpErr.OperationFailed : IpErr.NoData;
 }
 
 export const rxgetCommands: CommandTable = {
