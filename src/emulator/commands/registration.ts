@@ -1,4 +1,5 @@
 import type { SimState } from '../config.js';
+import { loseNetwork } from '../links.js';
 import type { Modem } from '../modem.js';
 import type { ModemState } from '../state.js';
 
@@ -124,11 +125,15 @@ export function autoAttach(modem: Modem): boolean {
   return true;
 }
 
-/** Detach (ME- or network-initiated): every context goes down with it (27.007 `+CGEV: ME DETACH`). */
+/**
+ * Detach (ME- or network-initiated): every context goes down with it (27.007 `+CGEV: ME DETACH`),
+ * and so does the socket service riding on the default bearer (`+CIPEVENT`, spec §4).
+ */
 export function detach(modem: Modem, by: 'ME' | 'NW'): void {
   const state = modem.state;
   if (!state.attached) return;
   state.attached = false;
   for (const context of state.pdp.values()) context.active = false;
   packetEvent(modem, `${by} DETACH`);
+  loseNetwork(modem);
 }
