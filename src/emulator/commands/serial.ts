@@ -30,17 +30,21 @@ function changeRate(modem: Modem, baud: number): void {
   }, 0);
 }
 
-type Field = (state: ModemState) => { get(): number; set(value: number): void };
+/** Where a one-number setting lives in the state. */
+interface Field {
+  get(state: ModemState): number;
+  set(state: ModemState, value: number): void;
+}
 
-/** A one-number setting with the usual four forms; `exec` restores `initial` when given. */
+/** A one-number setting with the usual forms; `exec` restores `initial` when given. */
 function setting(prefix: string, max: number, field: Field, initial?: number): CommandSpec {
   const spec: CommandSpec = {
     set: (ctx) => {
-      field(ctx.state).set(ctx.params.atMost(1).int(0, { min: 0, max }));
+      field.set(ctx.state, ctx.params.atMost(1).int(0, { min: 0, max }));
       return OK;
     },
     read: (ctx) => {
-      ctx.info(`${prefix}: ${field(ctx.state).get()}`);
+      ctx.info(`${prefix}: ${field.get(ctx.state)}`);
       return OK;
     },
     test: (ctx) => {
@@ -52,7 +56,7 @@ function setting(prefix: string, max: number, field: Field, initial?: number): C
   return {
     ...spec,
     exec: (ctx) => {
-      field(ctx.state).set(initial);
+      field.set(ctx.state, initial);
       return OK;
     },
   };
@@ -188,13 +192,14 @@ export const serialCommands: CommandTable = {
       return OK;
     },
   },
+  // AT+CSCLK's execute form sets 0 (A76XX manual §10.2.7).
   '+CSCLK': setting(
     '+CSCLK',
     2,
-    (s) => ({ get: () => s.serial.csclk, set: (v) => void (s.serial.csclk = v) }),
+    { get: (s) => s.serial.csclk, set: (s, v) => (s.serial.csclk = v) },
     0,
   ),
-  '+CATR': setting('+CATR', 7, (s) => ({ get: () => s.serial.urcPort, set: (v) => void (s.serial.urcPort = v) })),
+  '+CATR': setting('+CATR', 7, { get: (s) => s.serial.urcPort, set: (s, v) => (s.serial.urcPort = v) }),
   '+CRESET': {
     exec: (ctx) => {
       scheduleReboot(ctx.modem);
@@ -210,8 +215,8 @@ export const serialCommands: CommandTable = {
       return OK;
     },
   },
-  '+CVHU': setting('+CVHU', 1, (s) => ({ get: () => s.telephony.cvhu, set: (v) => void (s.telephony.cvhu = v) })),
-  '+CMGF': setting('+CMGF', 1, (s) => ({ get: () => s.telephony.cmgf, set: (v) => void (s.telephony.cmgf = v) })),
+  '+CVHU': setting('+CVHU', 1, { get: (s) => s.telephony.cvhu, set: (s, v) => (s.telephony.cvhu = v) }),
+  '+CMGF': setting('+CMGF', 1, { get: (s) => s.telephony.cmgf, set: (s, v) => (s.telephony.cmgf = v) }),
   '+CNMI': {
     set: cnmiSet,
     read: (ctx) => {
