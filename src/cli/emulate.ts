@@ -72,7 +72,7 @@ export function command(): Command {
         `  ${READY_PREFIX}tcp 127.0.0.1:7070`,
         `  ${READY_PREFIX}pty /dev/pts/5 (link /tmp/a76xx)`,
         `  ${READY_PREFIX}stdio`,
-        'It stops cleanly (exit 0) on SIGINT or SIGTERM, and with --stdio when stdin ends.',
+        'It stops cleanly (exit 0) on SIGINT, SIGTERM or SIGHUP, and with --stdio when stdin ends.',
         '',
         'Examples:',
         '  a76xx emulate                              # TCP on 127.0.0.1:7070',
@@ -171,6 +171,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
           if (!booted) modem.start();
           booted = true;
         },
+        log: warn,
         onHostDetach: (remote, reason) => warn(`host ${remote} ${reason === 'taken-over' ? 'replaced by a new connection' : 'detached'}`),
       });
     }
@@ -183,7 +184,8 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
   const ready = `${READY_PREFIX}${endpoint.description}\n`;
   (options.stdio === true ? process.stderr : process.stdout).write(ready);
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop(endpoint, modem));
+  // SIGHUP too: a closed terminal should not leave the PTY symlink behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(endpoint, modem));
 }
 
 let stopping = false;

@@ -42,10 +42,12 @@ export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}):
 
   module.on('output', forward);
   input.on('data', receive);
-  input.once('end', stop);
-  input.once('close', stop);
-  // EPIPE and the like: the reader is gone, which ends the session like end of input.
-  input.on('error', stop);
+  // End of input ends the session, but what the module still prints (answers, async URCs) goes out
+  // until close().
+  input.once('end', markEnded);
+  input.once('close', markEnded);
+  input.on('error', markEnded);
+  // EPIPE and the like: nobody reads any more.
   output.on('error', stop);
 
   return {

@@ -10,6 +10,8 @@ export interface TcpServeOptions {
   readonly onHostAttach?: (remote: string) => void;
   /** The attached host went away, or a newer connection took its place. */
   readonly onHostDetach?: (remote: string, reason: 'closed' | 'taken-over') => void;
+  /** Diagnostics (a failed accept, …); nothing is printed by default. */
+  readonly log?: (message: string) => void;
 }
 
 export interface TcpEndpoint extends ServedEndpoint {
@@ -61,6 +63,8 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
       resolve();
     });
   });
+  // Once listening, a server error (EMFILE on accept, …) costs one connection, not the process.
+  server.on('error', (err) => options.log?.(`tcp: ${err.message}`));
   module.on('output', forward);
 
   const address = server.address() as AddressInfo;

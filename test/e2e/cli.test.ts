@@ -117,7 +117,7 @@ test('cli: --tcp serves AT on 127.0.0.1, prints the ready line, exits 0 on SIGTE
   });
 });
 
-test('cli: the first TCP host sees the boot URCs, a later one does not; --dialect picks them', async () => {
+test('cli: the first TCP host sees the boot URCs, a later one does not; --dialect picks them; SIGINT/SIGHUP exit 0', async () => {
   for (const dialect of ['a76xx', 'sim7600'] as const) {
     await withCli(['emulate', '--tcp', '0', '--dialect', dialect], async (cli) => {
       const port = tcpPortOf(await cli.ready());
@@ -129,7 +129,7 @@ test('cli: the first TCP host sees the boot URCs, a later one does not; --dialec
       const second = await connectTo(port);
       second.socket.write('AT\r');
       assert.equal((await second.received.contains('OK\r\n')).toString('latin1'), 'AT\r\r\nOK\r\n');
-      cli.child.kill('SIGINT');
+      cli.child.kill(dialect === 'a76xx' ? 'SIGINT' : 'SIGHUP');
       assert.equal((await exitOf(cli)).code, 0);
     });
   }
@@ -187,6 +187,15 @@ test('cli: --stdio speaks on stdin/stdout, ready line on stderr, exits 0 when st
     assert.deepEqual(await exitOf(cli), { code: 0, signal: null });
     // Stdout is the AT port and nothing else; the answer to the last line got out before the exit.
     assert.equal(cli.stdout.bytes.toString('latin1'), 'AT\r\r\nOK\r\nATE0\r\r\nOK\r\n');
+  });
+});
+
+test('cli: --stdio lets an asynchronous completion out after stdin ends', async () => {
+  await withCli(['emulate', '--stdio', '--no-boot-urcs'], async (cli) => {
+    await cli.ready();
+    cli.child.stdin.end('ATE0\rAT+NETOPEN\r');
+    assert.equal((await exitOf(cli)).code, 0);
+    assert.equal(cli.stdout.bytes.toString('latin1'), 'ATE0\r\r\nOK\r\n\r\nOK\r\n\r\n+NETOPEN: 0\r\n');
   });
 });
 
