@@ -180,12 +180,12 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     process.exit(1);
   }
 
+  // Before the ready line: whoever reads it may signal us at once. SIGHUP too: a closed terminal
+  // should not leave the PTY symlink behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(endpoint, modem));
   if (options.stdio === true || options.pty !== undefined) modem.start();
   const ready = `${READY_PREFIX}${endpoint.description}\n`;
   (options.stdio === true ? process.stderr : process.stdout).write(ready);
-
-  // SIGHUP too: a closed terminal should not leave the PTY symlink behind.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(endpoint, modem));
 }
 
 let stopping = false;

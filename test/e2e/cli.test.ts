@@ -13,6 +13,9 @@ import { socketPort } from './host-ports.js';
 import { peerActions, TcpPeer } from '../support/peers.js';
 import { loadTranscript, runTranscript } from '../support/transcript-runner.js';
 
+/** Every test is bounded, whatever goes wrong. */
+const TIMEOUT_MS = 60000;
+
 async function withCli(args: readonly string[], body: (cli: CliProcess) => Promise<void>): Promise<void> {
   const cli = spawnCli(args);
   try {
@@ -42,7 +45,7 @@ function tcpPortOf(endpoint: Awaited<ReturnType<CliProcess['ready']>>): number {
 
 const bootBytes = (urcs: readonly string[]): string => urcs.map((line) => `\r\n${line}\r\n`).join('');
 
-test('ready lines read back', () => {
+test('ready lines read back', { timeout: TIMEOUT_MS }, () => {
   assert.deepEqual(parseReadyLine('a76xx emulator ready: tcp 127.0.0.1:7070'), { kind: 'tcp', host: '127.0.0.1', port: 7070 });
   assert.deepEqual(parseReadyLine('a76xx emulator ready: tcp [::1]:7070'), { kind: 'tcp', host: '::1', port: 7070 });
   assert.deepEqual(parseReadyLine('a76xx emulator ready: pty /dev/pts/5'), { kind: 'pty', path: '/dev/pts/5', link: undefined });
@@ -51,7 +54,7 @@ test('ready lines read back', () => {
   assert.equal(parseReadyLine('something else'), undefined);
 });
 
-test('--tcp and --host values', () => {
+test('--tcp and --host values', { timeout: TIMEOUT_MS }, () => {
   assert.deepEqual(parseTcpAddress('7070'), { host: '127.0.0.1', port: 7070 });
   assert.deepEqual(parseTcpAddress('0'), { host: '127.0.0.1', port: 0 });
   assert.deepEqual(parseTcpAddress(':7070'), { host: '127.0.0.1', port: 7070 });
@@ -64,7 +67,7 @@ test('--tcp and --host values', () => {
   for (const bad of ['a.test', 'a.test=', '=1.2.3.4', 'a.test=::1', 'a.test=300.1.1.1']) assert.throws(() => parseHostEntry(bad, undefined), /NAME=IPv4/, bad);
 });
 
-test('cli: a76xx --help names the emulate subcommand; emulate --help documents every flag', async () => {
+test('cli: a76xx --help names the emulate subcommand; emulate --help documents every flag', { timeout: TIMEOUT_MS }, async () => {
   await withCli(['--help'], async (cli) => {
     assert.equal((await exitOf(cli)).code, 0);
     assert.match(cli.stdout.bytes.toString(), /emulate/);
@@ -80,7 +83,7 @@ test('cli: a76xx --help names the emulate subcommand; emulate --help documents e
   });
 });
 
-test('cli: bad flags fail with a clear message and a non-zero exit', async () => {
+test('cli: bad flags fail with a clear message and a non-zero exit', { timeout: TIMEOUT_MS }, async () => {
   const cases: [string[], RegExp][] = [
     [['emulate', '--bogus'], /unknown option '--bogus'/],
     [['emulate', '--tcp', 'nope'], /--tcp .*argument 'nope' is invalid/],
@@ -103,7 +106,7 @@ test('cli: bad flags fail with a clear message and a non-zero exit', async () =>
   );
 });
 
-test('cli: --tcp serves AT on 127.0.0.1, prints the ready line, exits 0 on SIGTERM', async () => {
+test('cli: --tcp serves AT on 127.0.0.1, prints the ready line, exits 0 on SIGTERM', { timeout: TIMEOUT_MS }, async () => {
   await withCli(['emulate', '--tcp', '0', '--no-boot-urcs'], async (cli) => {
     const endpoint = await cli.ready();
     assert.equal(endpoint.kind === 'tcp' && endpoint.host, '127.0.0.1');
@@ -117,7 +120,7 @@ test('cli: --tcp serves AT on 127.0.0.1, prints the ready line, exits 0 on SIGTE
   });
 });
 
-test('cli: the first TCP host sees the boot URCs, a later one does not; --dialect picks them; SIGINT/SIGHUP exit 0', async () => {
+test('cli: the first TCP host sees the boot URCs, a later one does not; --dialect picks them; SIGINT/SIGHUP exit 0', { timeout: TIMEOUT_MS }, async () => {
   for (const dialect of ['a76xx', 'sim7600'] as const) {
     await withCli(['emulate', '--tcp', '0', '--dialect', dialect], async (cli) => {
       const port = tcpPortOf(await cli.ready());
@@ -135,7 +138,7 @@ test('cli: the first TCP host sees the boot URCs, a later one does not; --dialec
   }
 });
 
-test('cli: --host and --hosts-only feed the host table; sockets reach the test peer (transcript over TCP)', async () => {
+test('cli: --host and --hosts-only feed the host table; sockets reach the test peer (transcript over TCP)', { timeout: TIMEOUT_MS }, async () => {
   const peer = await TcpPeer.start();
   try {
     await withCli(['emulate', '--tcp', '0', '--host', 'echo.test=127.0.0.1', '--hosts-only', '--no-boot-urcs'], async (cli) => {
@@ -150,7 +153,7 @@ test('cli: --host and --hosts-only feed the host table; sockets reach the test p
   }
 });
 
-test('cli: --pty prints the device and link; a serial port opens it repeatedly; SIGINT exits 0 and removes the link', { skip: process.platform === 'win32' }, async () => {
+test('cli: --pty prints the device and link; a serial port opens it repeatedly; SIGINT exits 0 and removes the link', { skip: process.platform === 'win32', timeout: TIMEOUT_MS }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'a76xx-cli-'));
   const link = join(dir, 'modem');
   try {
@@ -178,7 +181,7 @@ test('cli: --pty prints the device and link; a serial port opens it repeatedly; 
   }
 });
 
-test('cli: --stdio speaks on stdin/stdout, ready line on stderr, exits 0 when stdin ends', async () => {
+test('cli: --stdio speaks on stdin/stdout, ready line on stderr, exits 0 when stdin ends', { timeout: TIMEOUT_MS }, async () => {
   await withCli(['emulate', '--stdio', '--no-boot-urcs'], async (cli) => {
     assert.deepEqual(await cli.ready(), { kind: 'stdio' });
     cli.child.stdin.write('AT\r');
@@ -190,7 +193,7 @@ test('cli: --stdio speaks on stdin/stdout, ready line on stderr, exits 0 when st
   });
 });
 
-test('cli: --stdio lets an asynchronous completion out after stdin ends', async () => {
+test('cli: --stdio lets an asynchronous completion out after stdin ends', { timeout: TIMEOUT_MS }, async () => {
   await withCli(['emulate', '--stdio', '--no-boot-urcs'], async (cli) => {
     await cli.ready();
     cli.child.stdin.end('ATE0\rAT+NETOPEN\r');
@@ -199,7 +202,7 @@ test('cli: --stdio lets an asynchronous completion out after stdin ends', async 
   });
 });
 
-test('cli: --stdio prints the boot URCs first unless --no-boot-urcs', async () => {
+test('cli: --stdio prints the boot URCs first unless --no-boot-urcs', { timeout: TIMEOUT_MS }, async () => {
   await withCli(['emulate', '--stdio'], async (cli) => {
     await cli.ready();
     cli.child.stdin.end();
@@ -208,7 +211,7 @@ test('cli: --stdio prints the boot URCs first unless --no-boot-urcs', async () =
   });
 });
 
-test('cli: --trace logs the AT port as transcript lines on stderr', async () => {
+test('cli: --trace logs the AT port as transcript lines on stderr', { timeout: TIMEOUT_MS }, async () => {
   await withCli(['emulate', '--stdio', '--no-boot-urcs', '--trace'], async (cli) => {
     await cli.ready();
     cli.child.stdin.end('AT\r');
@@ -219,7 +222,7 @@ test('cli: --trace logs the AT port as transcript lines on stderr', async () => 
   });
 });
 
-test('cli: a port in use is a clear error, exit 1', async () => {
+test('cli: a port in use is a clear error, exit 1', { timeout: TIMEOUT_MS }, async () => {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port: 0 }, resolve));
   const { port } = blocker.address() as AddressInfo;
@@ -233,7 +236,7 @@ test('cli: a port in use is a clear error, exit 1', async () => {
   }
 });
 
-test('cli: binding anything but loopback prints a warning first', async () => {
+test('cli: binding anything but loopback prints a warning first', { timeout: TIMEOUT_MS }, async () => {
   // 192.0.2.1 (TEST-NET-1) is no address of this machine: the bind fails, nothing is ever sent.
   await withCli(['emulate', '--tcp', '192.0.2.1:0'], async (cli) => {
     assert.equal((await exitOf(cli)).code, 1);

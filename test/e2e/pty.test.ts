@@ -14,6 +14,8 @@ import { ALL_BYTES, ByteCollector, RecordingModule } from './bytes.js';
 import { serialHostPort } from './host-ports.js';
 
 const TRANSCRIPTS = join(import.meta.dirname, '../transcripts/engine');
+/** Every test is bounded, whatever goes wrong. */
+const TIMEOUT_MS = 20000;
 const skip = process.platform === 'win32' ? 'no pseudo-terminals on Windows' : false;
 
 interface OpenPort {
@@ -44,7 +46,7 @@ async function withPty(module: ModuleSide, body: (endpoint: PtyEndpoint) => Prom
   }
 }
 
-test('pty: a real /dev/pts device answers AT with OK', { skip }, async () => {
+test('pty: a real /dev/pts device answers AT with OK', { skip, timeout: TIMEOUT_MS }, async () => {
   await withPty(new Modem({ config: { bootUrcs: false } }), async (endpoint) => {
     assert.match(endpoint.path, /^\/dev\/(pts\/\d+|ttys\d+)$/);
     assert.equal(endpoint.description, `pty ${endpoint.path}`);
@@ -55,7 +57,7 @@ test('pty: a real /dev/pts device answers AT with OK', { skip }, async () => {
   });
 });
 
-test('pty: hosts open and close the port again and again; the module keeps its state', { skip }, async () => {
+test('pty: hosts open and close the port again and again; the module keeps its state', { skip, timeout: TIMEOUT_MS }, async () => {
   await withPty(new Modem({ config: { bootUrcs: false } }), async (endpoint) => {
     const first = await openPort(endpoint.path);
     first.port.write('ATE0\r');
@@ -70,7 +72,7 @@ test('pty: hosts open and close the port again and again; the module keeps its s
   });
 });
 
-test('pty: bytes 0x00-0xFF pass untouched both ways (raw slave: no echo, no CR/LF translation)', { skip }, async () => {
+test('pty: bytes 0x00-0xFF pass untouched both ways (raw slave: no echo, no CR/LF translation)', { skip, timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   await withPty(module, async (endpoint) => {
     const host = await openPort(endpoint.path);
@@ -85,7 +87,7 @@ test('pty: bytes 0x00-0xFF pass untouched both ways (raw slave: no echo, no CR/L
   });
 });
 
-test('pty: raw even for a host that sets no termios of its own (a plain open(), like cat or a bare C program)', { skip }, async () => {
+test('pty: raw even for a host that sets no termios of its own (a plain open(), like cat or a bare C program)', { skip, timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   await withPty(module, async (endpoint) => {
     const fd = openSync(endpoint.path, constants.O_RDWR | constants.O_NOCTTY);
@@ -105,7 +107,7 @@ test('pty: raw even for a host that sets no termios of its own (a plain open(), 
   });
 });
 
-test('pty: output nobody reads never blocks the process', { skip }, async () => {
+test('pty: output nobody reads never blocks the process', { skip, timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   await withPty(module, async () => {
     // Far more than the PTY buffers: the rest queues or is dropped, and timers keep running.
@@ -116,7 +118,7 @@ test('pty: output nobody reads never blocks the process', { skip }, async () => 
   });
 });
 
-test('pty: LINK is a symlink to the device while served, removed on close', { skip }, async () => {
+test('pty: LINK is a symlink to the device while served, removed on close', { skip, timeout: TIMEOUT_MS }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'a76xx-pty-'));
   const link = join(dir, 'modem');
   try {
@@ -134,7 +136,7 @@ test('pty: LINK is a symlink to the device while served, removed on close', { sk
   }
 });
 
-test('pty: a stale symlink is replaced, a regular file is never clobbered', { skip }, async () => {
+test('pty: a stale symlink is replaced, a regular file is never clobbered', { skip, timeout: TIMEOUT_MS }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'a76xx-pty-'));
   try {
     const stale = join(dir, 'stale');
@@ -151,7 +153,7 @@ test('pty: a stale symlink is replaced, a regular file is never clobbered', { sk
   }
 });
 
-test('pty: the engine echo-and-framing transcript plays over a serial port', { skip }, async () => {
+test('pty: the engine echo-and-framing transcript plays over a serial port', { skip, timeout: TIMEOUT_MS }, async () => {
   await withPty(new Modem({ config: { bootUrcs: false } }), async (endpoint) => {
     const host = await openPort(endpoint.path);
     await runTranscript(serialHostPort(host.port), loadTranscript(join(TRANSCRIPTS, 'echo-and-framing.txt')));

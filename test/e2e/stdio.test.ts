@@ -4,6 +4,9 @@ import { PassThrough } from 'node:stream';
 import { serveStdio } from '../../src/transport/stdio.js';
 import { ALL_BYTES, ByteCollector, RecordingModule } from './bytes.js';
 
+/** Every test is bounded, whatever goes wrong. */
+const TIMEOUT_MS = 10000;
+
 function streams() {
   const input = new PassThrough();
   const output = new PassThrough();
@@ -12,7 +15,7 @@ function streams() {
   return { input, output, received };
 }
 
-test('stdio: bytes pass untouched both ways', async () => {
+test('stdio: bytes pass untouched both ways', { timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   const { input, output, received } = streams();
   const endpoint = serveStdio(module, { input, output });
@@ -24,7 +27,7 @@ test('stdio: bytes pass untouched both ways', async () => {
   await endpoint.close();
 });
 
-test('stdio: end of input ends the session, yet late module output still goes out until close()', async () => {
+test('stdio: end of input ends the session, yet late module output still goes out until close()', { timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   const { input, output, received } = streams();
   const endpoint = serveStdio(module, { input, output });
@@ -38,7 +41,7 @@ test('stdio: end of input ends the session, yet late module output still goes ou
   assert.equal(received.bytes.toString(), '\r\n+NETOPEN: 0\r\n');
 });
 
-test('stdio: an output that fails (EPIPE) ends the session', async () => {
+test('stdio: an output that fails (EPIPE) ends the session', { timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   const { input, output } = streams();
   const endpoint = serveStdio(module, { input, output });

@@ -8,6 +8,9 @@ import { loadTranscript, runTranscript } from '../support/transcript-runner.js';
 import { ALL_BYTES, ByteCollector, RecordingModule } from './bytes.js';
 import { socketPort } from './host-ports.js';
 
+/** Every test is bounded, whatever goes wrong. */
+const TIMEOUT_MS = 20000;
+
 const TRANSCRIPTS = join(import.meta.dirname, '../transcripts/engine');
 
 interface Host {
@@ -44,7 +47,7 @@ async function withServer(body: (endpoint: TcpEndpoint, modem: Modem) => Promise
   }
 }
 
-test('tcp: listens on 127.0.0.1 by default, a free port when asked for 0', async () => {
+test('tcp: listens on 127.0.0.1 by default, a free port when asked for 0', { timeout: TIMEOUT_MS }, async () => {
   await withServer(async (endpoint) => {
     assert.equal(endpoint.host, '127.0.0.1');
     assert.ok(endpoint.port > 0);
@@ -52,7 +55,7 @@ test('tcp: listens on 127.0.0.1 by default, a free port when asked for 0', async
   });
 });
 
-test('tcp: AT answers OK, byte for byte', async () => {
+test('tcp: AT answers OK, byte for byte', { timeout: TIMEOUT_MS }, async () => {
   await withServer(async (endpoint) => {
     const host = await attach(endpoint);
     host.socket.write('AT\r');
@@ -62,7 +65,7 @@ test('tcp: AT answers OK, byte for byte', async () => {
   });
 });
 
-test('tcp: a new connection takes the port over, the old one is closed, the module state survives', async () => {
+test('tcp: a new connection takes the port over, the old one is closed, the module state survives', { timeout: TIMEOUT_MS }, async () => {
   await withServer(async (endpoint) => {
     const first = await attach(endpoint);
     first.socket.write('ATE0\r');
@@ -84,7 +87,7 @@ test('tcp: a new connection takes the port over, the old one is closed, the modu
   });
 });
 
-test('tcp: output while no host is attached is lost, like a UART nobody listens to', async () => {
+test('tcp: output while no host is attached is lost, like a UART nobody listens to', { timeout: TIMEOUT_MS }, async () => {
   await withServer(async (endpoint, modem) => {
     modem.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
     const host = await attach(endpoint);
@@ -94,7 +97,7 @@ test('tcp: output while no host is attached is lost, like a UART nobody listens 
   });
 });
 
-test('tcp: bytes pass untouched both ways', async () => {
+test('tcp: bytes pass untouched both ways', { timeout: TIMEOUT_MS }, async () => {
   const module = new RecordingModule();
   const endpoint = await serveTcp(module, { port: 0 });
   try {
@@ -109,7 +112,7 @@ test('tcp: bytes pass untouched both ways', async () => {
   }
 });
 
-test('tcp: close() ends the attached connection and stops listening', async () => {
+test('tcp: close() ends the attached connection and stops listening', { timeout: TIMEOUT_MS }, async () => {
   const modem = new Modem({ config: { bootUrcs: false } });
   const endpoint = await serveTcp(modem, { port: 0 });
   const host = await attach(endpoint);
@@ -118,7 +121,7 @@ test('tcp: close() ends the attached connection and stops listening', async () =
   await assert.rejects(attach(endpoint), /ECONNREFUSED/);
 });
 
-test('tcp: the engine echo-and-framing transcript plays over a socket', async () => {
+test('tcp: the engine echo-and-framing transcript plays over a socket', { timeout: TIMEOUT_MS }, async () => {
   await withServer(async (endpoint) => {
     const host = await attach(endpoint);
     await runTranscript(socketPort(host.socket), loadTranscript(join(TRANSCRIPTS, 'echo-and-framing.txt')));
