@@ -261,6 +261,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     return pos;
   }
 
+  /** Whether a CIPSEND-style data phase is collecting bytes (so input is data, not commands). */
+  get inDataPhase(): boolean {
+    return this.dataPhase !== undefined;
+  }
+
   private pushVariable(phase: DataPhase, byte: number): void {
     const max = 'max' in phase.request ? phase.request.max : Infinity;
     if (phase.bytes.length >= max) phase.overflow = true;
