@@ -49,6 +49,12 @@ export interface CommandOptions {
   data?: Uint8Array;
   /** A line that completes the command after `OK` (or before it, in the response). */
   completion?: CompletionSpec;
+  /**
+   * Called synchronously with the successful response (completion included) before any later byte
+   * is parsed — for state that the very next output depends on (a link is open before its first
+   * pushed data is routed). The promise resolves afterwards, as usual.
+   */
+  onSuccess?: (response: AtResponse) => void;
 }
 
 export interface CompletionSpec {
@@ -445,26 +451,29 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
 
   private succeed(pending: Pending, final: string): void {
     const completion = pending.options.completion;
-    const response = (line: string | undefined): AtResponse => ({
-      command: pending.text,
-      lines: pending.lines,
-      final,
-      blocks: pending.blocks,
-      completion: line,
-    });
+    const settle = (line: string | undefined): void => {
+      const response: AtResponse = { command: pending.text, lines: pending.lines, final, blocks: pending.blocks, completion: line };
+      try {
+        pending.options.onSuccess?.(response);
+      } catch (error) {
+        pending.reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      pending.resolve(response);
+    };
     // `CONNECT`: the operation succeeded by entering data mode; no completion line will follow.
     if (completion === undefined || isConnectLine(final)) {
-      pending.resolve(response(undefined));
+      settle(undefined);
       return;
     }
     const early = pending.lines.find((l) => completion.match(l));
     if (early !== undefined) {
-      pending.resolve(response(early));
+      settle(early);
       return;
     }
     // Armed now, in the same tick as the OK: a completion later in this very chunk is caught.
     const timeoutMs = completion.timeoutMs ?? pending.timeoutMs;
-    const waitress = this.addWaitress(completion.match, pending.text, (line) => pending.resolve(response(line)), pending.reject, true);
+    const waitress = this.addWaitress(completion.match, pending.text, settle, pending.reject, true);
     waitress.timer = setTimeout(() => {
       this.removeWaitress(waitress);
       pending.reject(new AtTimeoutError(pending.text, completion.what, timeoutMs));

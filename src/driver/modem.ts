@@ -305,9 +305,11 @@ export class Modem extends EventEmitter<ModemEvents> {
       const response = await this.command('AT+NETOPEN', {
         responsePrefixes: ['+NETOPEN:', '+IP ERROR:'],
         completion: { match: (l) => /^\+NETOPEN: ?-?\d+$/.test(l), what: '+NETOPEN: <err>', timeoutMs: this.time('+NETOPEN') },
+        onSuccess: (r) => {
+          if (completionErr(r) === 0) this.networkOpen = true;
+        },
       });
-      const err = readDetailLine(response.completion ?? '')?.err;
-      if (err !== 0) throw new AtCommandError('AT+NETOPEN', response.completion ?? response.final, readDetailLine(response.completion ?? '') ?? {});
+      if (completionErr(response) !== 0) throw completionFailure(response);
     } catch (error) {
       if (!(error instanceof AtCommandError) || error.final === 'OK') throw error;
       if (error.ipErrorCode !== IpErr.AlreadyOpened) {
@@ -326,8 +328,7 @@ export class Modem extends EventEmitter<ModemEvents> {
         responsePrefixes: ['+NETCLOSE:'],
         completion: { match: (l) => /^\+NETCLOSE: ?-?\d+$/.test(l), what: '+NETCLOSE: <err>', timeoutMs: this.time('+NETCLOSE') },
       });
-      const err = readDetailLine(response.completion ?? '')?.err;
-      if (err !== 0 && err !== 2) throw new AtCommandError('AT+NETCLOSE', response.completion ?? response.final, readDetailLine(response.completion ?? '') ?? {});
+      if (completionErr(response) !== 0) throw completionFailure(response);
     } catch (error) {
       if (!(error instanceof AtCommandError) || error.err !== 2) throw error;
     }
@@ -383,39 +384,33 @@ export class Modem extends EventEmitter<ModemEvents> {
   async openTcp(link: number, host: string, port: number, options: { localPort?: number } = {}): Promise<void> {
     checkLink(link);
     const local = options.localPort === undefined ? '' : `,${options.localPort}`;
-    const prefix = `+CIPOPEN: ${link},`;
-    const response = await this.command(`AT+CIPOPEN=${link},"TCP",${quote(host)},${port}${local}`, {
-      responsePrefixes: [prefix, '+IP ERROR:'],
-      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
-    });
-    this.checkOpened(response, link);
-    const entry = this.linkAt(link);
-    entry.state = 'open';
-    entry.type = 'tcp';
-    entry.server = undefined;
-    if (entry.remote === undefined && /^[\d.]+$|:/.test(host)) entry.remote = { address: host, port };
+    const remote = /^[\d.]+$|:/.test(host) ? { address: host, port } : undefined;
+    const response = await this.command(`AT+CIPOPEN=${link},"TCP",${quote(host)},${port}${local}`, this.openOptions(link, 'tcp', remote));
+    if (completionErr(response) !== 0 && !isConnectLine(response.final)) throw completionFailure(response, link);
   }
 
   /** AT+CIPOPEN=<link>,"UDP",,,<localPort>: `+CIPOPEN: <link>,0` then OK (synchronous). */
   async openUdp(link: number, localPort: number): Promise<void> {
     checkLink(link);
-    const prefix = `+CIPOPEN: ${link},`;
-    const response = await this.command(`AT+CIPOPEN=${link},"UDP",,,${localPort}`, {
-      responsePrefixes: [prefix, '+IP ERROR:'],
-      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
-    });
-    this.checkOpened(response, link);
-    const entry = this.linkAt(link);
-    entry.state = 'open';
-    entry.type = 'udp';
+    const response = await this.command(`AT+CIPOPEN=${link},"UDP",,,${localPort}`, this.openOptions(link, 'udp', undefined));
+    if (completionErr(response) !== 0) throw completionFailure(response, link);
   }
 
-  private checkOpened(response: AtResponse, link: number): void {
-    if (isConnectLine(response.final)) return; // transparent mode: link 0 is in data mode now
-    const detail = readDetailLine(response.completion ?? '');
-    if (detail?.err !== 0) {
-      throw new AtCommandError(response.command, response.completion ?? response.final, detail ?? { index: link });
-    }
+  /** CIPOPEN answer shapes; the link is marked open in the same tick as its `+CIPOPEN: <link>,0`. */
+  private openOptions(link: number, type: 'tcp' | 'udp', remote: RemoteAddress | undefined): CommandOptions {
+    const prefix = `+CIPOPEN: ${link},`;
+    return {
+      responsePrefixes: [prefix, '+IP ERROR:'],
+      completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
+      onSuccess: (response) => {
+        if (completionErr(response) !== 0 && !isConnectLine(response.final)) return;
+        const entry = this.linkAt(link);
+        entry.state = 'open';
+        entry.type = type;
+        entry.server = undefined;
+        entry.remote = entry.remote ?? remote;
+      },
+    };
   }
 
   /** AT+CIPCLOSE=<link>; the link is closed afterwards even if the module says it was not open (err 4). */
@@ -426,9 +421,9 @@ export class Modem extends EventEmitter<ModemEvents> {
       const response = await this.command(`AT+CIPCLOSE=${link}`, {
         responsePrefixes: [prefix],
         completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPCLOSE') },
+        onSuccess: () => this.markClosed(link),
       });
-      const detail = readDetailLine(response.completion ?? '');
-      if (detail?.err !== 0) throw new AtCommandError(response.command, response.completion ?? response.final, detail ?? {});
+      if (completionErr(response) !== 0) throw completionFailure(response, link);
     } catch (error) {
       // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed now.
       if (!(error instanceof AtCommandError && error.err === Err.NotSupported)) throw error;
@@ -539,8 +534,7 @@ export class Modem extends EventEmitter<ModemEvents> {
       responsePrefixes: [prefix],
       completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+SERVERSTOP') },
     });
-    const detail = readDetailLine(response.completion ?? '');
-    if (detail?.err !== 0) throw new AtCommandError(response.command, response.completion ?? response.final, detail ?? {});
+    if (completionErr(response) !== 0) throw completionFailure(response, index);
   }
 
   /** Any command, through the channel (for what this class does not wrap). */
@@ -651,6 +645,17 @@ export class Modem extends EventEmitter<ModemEvents> {
       if (!(error instanceof AtTimeoutError)) throw error;
     }
   }
+}
+
+/** The `<err>` of a completion line (`+CIPOPEN: 1,0` → 0); undefined when there is none. */
+function completionErr(response: AtResponse): number | undefined {
+  return readDetailLine(response.completion ?? '')?.err;
+}
+
+/** A command whose OK was followed by a failing completion: `final` is the OK, the detail its line. */
+function completionFailure(response: AtResponse, index?: number): AtCommandError {
+  const detail = readDetailLine(response.completion ?? '');
+  return new AtCommandError(response.command, response.final, detail ?? { index, line: response.completion });
 }
 
 function freshLink(): Link {

@@ -29,14 +29,17 @@ export const MAX_RESPONSE_MS: Readonly<Record<string, number>> = {
   '+SIMCOMATI': 120_000,
 };
 
-/** Overrides by the same keys, plus `default` for every command not listed. */
+/**
+ * Overrides by the same keys, plus `default` for every command the table does not list and `*` for
+ * every command at all (a short `*` makes every wait short, e.g. in tests). Named keys win.
+ */
 export type TimeoutOverrides = Readonly<Record<string, number>>;
 
 const FORM_SUFFIX = { exec: '', read: '?', test: '=?', set: '=' } as const;
 
 /** The response time for one command line: the longest of the commands it carries. */
 export function maxResponseMs(commandLine: string, overrides: TimeoutOverrides = {}): number {
-  const fallback = overrides['default'] ?? DEFAULT_MAX_RESPONSE_MS;
+  const fallback = overrides['*'] ?? overrides['default'] ?? DEFAULT_MAX_RESPONSE_MS;
   const commands = commandsOf(commandLine);
   if (commands.length === 0) return fallback;
   let ms = 0;
@@ -46,12 +49,12 @@ export function maxResponseMs(commandLine: string, overrides: TimeoutOverrides =
 
 /** The response time keyed by a bare name (`+NETOPEN`), for completions and waits. */
 export function timeFor(name: string, overrides: TimeoutOverrides = {}): number {
-  return overrides[name] ?? MAX_RESPONSE_MS[name] ?? overrides['default'] ?? DEFAULT_MAX_RESPONSE_MS;
+  return overrides[name] ?? overrides['*'] ?? MAX_RESPONSE_MS[name] ?? overrides['default'] ?? DEFAULT_MAX_RESPONSE_MS;
 }
 
 function lookup(c: AtCommand, overrides: TimeoutOverrides): number | undefined {
   const formKey = `${c.name}${FORM_SUFFIX[c.form]}`;
-  return overrides[formKey] ?? overrides[c.name] ?? MAX_RESPONSE_MS[formKey] ?? MAX_RESPONSE_MS[c.name];
+  return overrides[formKey] ?? overrides[c.name] ?? overrides['*'] ?? MAX_RESPONSE_MS[formKey] ?? MAX_RESPONSE_MS[c.name];
 }
 
 /** The commands of an `AT…` line; empty when it is not one (or does not parse). */

@@ -2,7 +2,9 @@
  * A scripted module for driver tests: it plays a recorded exchange (golden-transcript format,
  * src/at/transcript.ts) on the module end of a transport. Module output (`<`, `<+`, `<<`, echo) is
  * written when reached; a host step (`>`, `>>`) waits until the driver has written exactly those
- * bytes. Actions: `! wait MS`, `! close` (the module end goes away).
+ * bytes. Actions: `! wait MS`, `! close` (the module end goes away), `! quiet MS` (wait, then fail if
+ * the host has written anything the script has not asked for yet — e.g. a send before its pacing
+ * confirmation).
  *
  * Module output between two host steps can be cut into chunks (whole, one byte each, or seeded
  * random sizes), each delivered in its own I/O turn, so the driver sees every kind of split.
@@ -124,6 +126,11 @@ export function replayModule(module: Duplex, steps: readonly TranscriptStep[], o
         await waitForHost(step.bytes, step.line);
       } else if (step.verb === 'wait') {
         await new Promise((resolve) => setTimeout(resolve, Math.min(Number(step.args[0] ?? 0), 5_000)));
+      } else if (step.verb === 'quiet') {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(Number(step.args[0] ?? 0), 5_000)));
+        if (received.length > 0) {
+          throw new Error(`fixture line ${step.line}: host wrote ${JSON.stringify(escapeBytes(received))} too early`);
+        }
       } else if (step.verb === 'close') {
         module.destroy();
         return;
