@@ -1,6 +1,7 @@
 /**
  * The byte escaping used by transcripts and traces: printable ASCII stays as is; `\r`, `\n`, `\t`,
  * `\\` and `\xNN` for everything else. `unescapeBytes(escapeBytes(b))` is `b` for every buffer.
+ * `$` is written `\x24` so that data reading `${NAME}` is not taken for a transcript variable.
  */
 export function escapeBytes(bytes: Uint8Array): string {
   let out = '';
@@ -9,6 +10,7 @@ export function escapeBytes(bytes: Uint8Array): string {
     else if (b === 0x0d) out += '\\r';
     else if (b === 0x0a) out += '\\n';
     else if (b === 0x09) out += '\\t';
+    else if (b === 0x24) out += '\\x24';
     else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
     else out += `\\x${b.toString(16).padStart(2, '0').toUpperCase()}`;
   }

@@ -25,8 +25,11 @@ export function parseTranscript(text: string, vars: Readonly<Record<string, stri
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
     const line = index + 1;
-    const src = substitute(raw.replace(/\r$/, ''), vars, line);
-    if (src.trim() === '' || src.startsWith('#')) return;
+    const text = raw.replace(/\r$/, '');
+    // Comments may mention variables the test does not provide.
+    if (text.trim() === '' || text.startsWith('#')) return;
+    const src = substitute(text, vars, line);
+    if (src.trim() === '') return;
     const match = /^(>>|>|<<|<\+|<|!|@)(?: ?(.*))?$/.exec(src);
     if (match === null) throw new Error(`transcript line ${line}: cannot read ${JSON.stringify(src)}`);
     const tag = match[1] as string;
