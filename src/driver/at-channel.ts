@@ -245,6 +245,23 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     });
   }
 
+  /**
+   * Reject the async completions still awaited for commands that `matches` (e.g. every
+   * `AT+CIPSEND`/`AT+CIPOPEN` when the network is lost: their completion lines may never come).
+   * Returns how many were rejected.
+   */
+  failCompletions(matches: (command: string) => boolean, error: Error): number {
+    let count = 0;
+    for (const waitress of [...this.waitresses]) {
+      if (!waitress.completion || waitress.command === undefined || !matches(waitress.command)) continue;
+      this.removeWaitress(waitress);
+      clearTimeout(waitress.timer);
+      waitress.reject(error);
+      count++;
+    }
+    return count;
+  }
+
   /** Call `handler` for every unsolicited line starting with `prefix`. Returns the unsubscribe function. */
   onUrc(prefix: string, handler: UrcHandler): () => void {
     const entry = { prefix, handler };

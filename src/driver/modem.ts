@@ -30,7 +30,8 @@
  *   'readable'  (link)                 `+CIPRXGET: 1,<link>`: the module holds data for the link
  *   'link-closed' (link, reason)       `+IPCLOSE: <link>,<reason>` (0 local, 1 remote, 2 timeout/DTR)
  *   'client'    (client)               `+CLIENT: <link>,<server>,<ip>:<port>` (link now open)
- *   'network-lost' (NetworkLostError)  `+CIPEVENT:` / `+CIP EVENT:`: every link is closed
+ *   'network-lost' (NetworkLostError)  `+CIPEVENT:` / `+CIP EVENT:`: every link is closed, and sends or
+ *                                      opens awaiting their completion reject with that error
  *   'reset'     (line)                 boot URC: the module restarted, every link is gone
  *   'close'     (ChannelClosedError)   transport gone
  *
@@ -145,7 +146,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     try {
       await modem.bringUp();
     } catch (error) {
-      modem.close();
+      await modem.close();
       throw error;
     }
     return modem;
@@ -609,7 +610,10 @@ export class Modem extends EventEmitter<ModemEvents> {
     if (!isNetworkLostLine(line)) return;
     this.networkOpen = false;
     for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') this.markClosed(link);
-    this.emit('network-lost', new NetworkLostError(line));
+    const error = new NetworkLostError(line);
+    // Confirmations of sends and connects in progress may never come now.
+    this.channel.failCompletions((command) => /^AT\+CIP(SEND|OPEN)=/i.test(command), error);
+    this.emit('network-lost', error);
   }
 
   private onReset(line: string): void {

@@ -273,3 +273,17 @@ test('modem: link allocation — highest free first, preferred links, exhaustion
   await assert.rejects(modem.send(0, Buffer.alloc(1501), { address: '127.0.0.1', port: 1 }), RangeError);
   await modem.close();
 });
+
+test('modem: network loss (+CIP EVENT:) rejects a send waiting for its confirmation', () =>
+  withFixture({
+    fixture: 'network-lost-during-send.txt',
+    make: (host) => new Modem(host),
+    run: async (modem) => {
+      const lost = collect<[NetworkLostError]>((l) => modem.on('network-lost', l), 1);
+      await assert.rejects(modem.send(0, Buffer.from('hello')), (e: unknown) => e instanceof NetworkLostError && e.line.startsWith('+CIP EVENT:'));
+      await lost;
+      assert.equal(modem.isNetworkOpen, false);
+      const state = await modem.command('AT+NETOPEN?');
+      assert.deepEqual(state.lines, ['+NETOPEN: 0']);
+    },
+  }));
