@@ -23,7 +23,7 @@ const netopen: Handler = (ctx) => {
   if (ip.net === 'open' || ip.net === 'opening') return ctx.ipError(IpErr.AlreadyOpened);
   if (ip.net === 'closing') return ERROR;
   const modem = ctx.modem;
-  socketService(modem).startNetOpen(() => pdpAvailable(modem.state));
+  socketService(modem).startNetOpen(() => pdpAvailable(modem.state) && modem.network?.available !== false);
   return OK;
 };
 

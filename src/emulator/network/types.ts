@@ -15,6 +15,11 @@ export interface Network {
   bindUdp(options: UdpBindOptions): Promise<UdpSocket>;
   /** Listen for TCP connections (the TCP server service). */
   listenTcp(options: TcpListenOptions): Promise<TcpListener>;
+  /**
+   * False while the network can carry no PDP context at all (a simulated outage): NETOPEN then
+   * completes with `+NETOPEN: 1`. Backends that are always there leave it out.
+   */
+  readonly available?: boolean;
 }
 
 export interface Endpoint {
