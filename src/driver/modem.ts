@@ -189,16 +189,28 @@ export class Modem extends EventEmitter<ModemEvents> {
     if (o.apn !== undefined) await this.command(`AT+CGDCONT=1,${quote(o.pdpType ?? 'IP')},${quote(o.apn)}`);
     await this.setCipMode(o.transparent === true ? 1 : 0);
     if (this.receiveMode === 'push') {
-      // Defaults, but a previous host may have changed them (NO_SAVE): the framing depends on them.
-      await this.command('AT+CIPHEAD=1');
-      await this.command('AT+CIPSRIP=1');
-      if (o.pushHeader === 'receive') await this.command('AT+CIPCCFG=10,0,0,1,1,0,500');
+      // Defaults, but a previous host may have changed them (NO_SAVE). Refusals are not fatal: the
+      // parser frames every header variant, these only make the link number or source visible.
+      await this.optional('AT+CIPHEAD=1');
+      await this.optional('AT+CIPSRIP=1');
+      if (o.pushHeader === 'receive') await this.optional('AT+CIPCCFG=10,0,0,1,1,0,500');
     }
     await this.netOpen();
     await this.command(`AT+CIPRXGET=${this.receiveMode === 'buffer' ? 1 : 0}`);
     const ip = await this.ipAddress();
     this.info_ = { ip, rssi, registration, echo: this.channel.echo === 'on' };
     return this.info_;
+  }
+
+  /** A command whose refusal (ERROR) is acceptable; timeouts and a closed channel still throw. */
+  private async optional(text: string): Promise<boolean> {
+    try {
+      await this.command(text);
+      return true;
+    } catch (error) {
+      if (error instanceof AtCommandError) return false;
+      throw error;
+    }
   }
 
   /** `AT` until answered; after half the attempts, try `+++` in case the module is in data mode. */
@@ -229,20 +241,24 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   private async waitSimReady(): Promise<void> {
     const deadline = Date.now() + (this.options.simReadyTimeoutMs ?? 20_000);
+    let pinEntered = false;
     for (;;) {
       let last: Error;
       try {
         const code = responseValue(await this.command('AT+CPIN?'), '+CPIN:');
         if (code === 'READY') return;
-        if (code === 'SIM PIN' && this.options.pin !== undefined) {
-          await this.command(`AT+CPIN=${quote(this.options.pin)}`);
+        if (code === 'SIM PIN' && this.options.pin !== undefined && !pinEntered) {
+          // Entered once only: retrying a wrong PIN would block the SIM.
+          pinEntered = true;
+          await this.command(`AT+CPIN=${quote(this.options.pin)}`).catch((error: unknown) => {
+            throw error instanceof AtCommandError ? new DriverStateError(`SIM PIN refused (${error.message})`, { cause: error }) : error;
+          });
           continue;
         }
-        if (code !== undefined && code !== 'SIM PIN' && code !== 'SIM PUK' && code !== 'PH-SIM PIN') {
-          last = new DriverStateError(`SIM not ready: +CPIN: ${code}`);
-        } else {
-          throw new DriverStateError(`SIM needs ${code ?? 'an unknown code'}${code === 'SIM PIN' ? ' (pass options.pin)' : ''}`);
+        if (code === undefined || /PIN|PUK/.test(code)) {
+          throw new DriverStateError(`SIM needs ${code ?? 'an unknown code'}${code === 'SIM PIN' && !pinEntered ? ' (pass options.pin)' : ''}`);
         }
+        last = new DriverStateError(`SIM not ready: +CPIN: ${code}`);
       } catch (error) {
         // SIM busy / SIM failure right after boot turn into READY a moment later (spec §2.1.6).
         if (!(error instanceof AtCommandError)) throw error;

@@ -287,3 +287,22 @@ test('modem: network loss (+CIP EVENT:) rejects a send waiting for its confirmat
       assert.deepEqual(state.lines, ['+NETOPEN: 0']);
     },
   }));
+
+test('modem: SIM PIN entered once; transparent + buffer bring-up', () =>
+  withFixture({
+    fixture: 'bringup-sim-pin.txt',
+    make: (host) => new Modem(host, { ...fast, pin: '1234', transparent: true, receiveMode: 'buffer' }),
+    run: async (modem) => {
+      const info = await modem.bringUp();
+      assert.deepEqual([info.ip, info.rssi], ['10.0.0.2', 31]);
+    },
+  }));
+
+test('modem: a wrong SIM PIN fails bring-up without a second try', () =>
+  withFixture({
+    fixture: 'bringup-sim-pin-wrong.txt',
+    make: (host) => new Modem(host, { ...fast, pin: '0000' }),
+    run: async (modem) => {
+      await assert.rejects(modem.bringUp(), (e: unknown) => e instanceof DriverStateError && /SIM PIN refused.*incorrect password/.test(e.message));
+    },
+  }));
