@@ -21,7 +21,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { ModuleOutputParser, type ModuleEvent, type RemoteAddress } from './parser.js';
-import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError } from './errors.js';
+import { AtTimeoutError, ChannelClosedError, commandError, DriverStateError, ModuleResetError } from './errors.js';
 import { commandsOf, maxResponseMs, type TimeoutOverrides } from './timeouts.js';
 import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSuccessLine } from './urcs.js';
 import { publishRx, publishTx } from './trace.js';
@@ -117,6 +117,12 @@ export interface AtChannelEvents {
   /** A final result with no command to own it (e.g. `OK` after `+++`, a late answer after a timeout). */
   'stray-final': [line: string];
   close: [error: ChannelClosedError];
+  /**
+   * A listener or URC handler threw. Without a listener for this event the error is rethrown on
+   * the next tick (an uncaught exception, as from any listener); either way the parser goes on
+   * with the rest of the chunk, so one bad listener cannot break the framing.
+   */
+  'listener-error': [error: unknown];
 }
 
 export type UrcHandler = (line: string) => void;
@@ -197,6 +203,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
    */
   command(text: string, options: CommandOptions = {}): Promise<AtResponse> {
     if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError(text, this.closedWith.reason));
+    if (/[\r\n]/.test(text)) return Promise.reject(new RangeError(`a command line cannot contain CR or LF: ${JSON.stringify(text)}`));
     const explicit = options.responsePrefixes !== undefined;
     return new Promise<AtResponse>((resolve, reject) => {
       this.queue.push({
@@ -301,10 +308,13 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
    * Data that arrives meanwhile is still delivered as passthrough.
    */
   async escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<void> {
+    if (!this.dataMode) throw new DriverStateError('not in data mode');
     const guard = options.guardMs ?? 1_000;
     this.parser.endPassthroughAt(['OK']);
     const done = this.waitForFinal('OK', options.timeoutMs ?? guard * 2 + 5_000);
+    done.catch(() => {}); // observed below; must not count as unhandled while the guard runs
     await sleep(guard);
+    if (this.closedWith !== undefined) return done.then(() => undefined);
     this.write(Buffer.from('+++', 'latin1'));
     await done;
   }
@@ -367,6 +377,37 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   private onEvent(event: ModuleEvent): void {
+    try {
+      this.dispatch(event);
+    } catch (error) {
+      this.listenerFailed(error);
+    }
+  }
+
+  private listenerFailed(error: unknown): void {
+    if (this.listenerCount('listener-error') > 0) {
+      try {
+        this.emit('listener-error', error);
+        return;
+      } catch (again) {
+        error = again;
+      }
+    }
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+
+  /** Emit to user listeners; a throwing listener is reported, never allowed to break the channel. */
+  private notify<K extends keyof AtChannelEvents>(event: K, ...args: AtChannelEvents[K]): void {
+    try {
+      (this.emit as (name: K, ...rest: AtChannelEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.listenerFailed(error);
+    }
+  }
+
+  private dispatch(event: ModuleEvent): void {
     switch (event.kind) {
       case 'line':
         this.onLine(event.text);
@@ -378,16 +419,16 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
         this.onPrompt();
         return;
       case 'push':
-        this.emit('push', { header: event.header, link: event.link, from: event.from, bytes: event.bytes });
+        this.notify('push', { header: event.header, link: event.link, from: event.from, bytes: event.bytes });
         return;
       case 'rxget': {
         const block: RxgetBlock = { mode: event.mode, link: event.link, rest: event.rest, bytes: event.bytes };
         if (this.current !== undefined && !this.current.zombie) this.current.blocks.push(block);
-        else this.emit('rxget', block);
+        else this.notify('rxget', block);
         return;
       }
       case 'passthrough':
-        this.emit('passthrough', event.bytes);
+        this.notify('passthrough', event.bytes);
         return;
     }
   }
@@ -406,7 +447,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     if (this.dataMode && !this.parser.inPassthrough) {
       // The result that ended passthrough (`OK` after `+++`).
       this.dataMode = false;
-      this.emit('data-mode', false, line);
+      this.notify('data-mode', false, line);
       queueMicrotask(() => this.pump());
     }
     const pending = this.current;
@@ -425,7 +466,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       return;
     }
     if (this.offerToWaitresses(line)) {
-      this.emit('urc', line, true);
+      this.notify('urc', line, true);
       return;
     }
     if (matchesAny(line, ALWAYS_URC)) {
@@ -452,7 +493,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       // The late answer of a command that already timed out.
       if (this.recoveryTimer !== undefined) clearTimeout(this.recoveryTimer);
       this.recoveryTimer = undefined;
-      this.emit('stray-final', final);
+      this.notify('stray-final', final);
       this.pump();
       return;
     }
@@ -519,7 +560,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       clearTimeout(waitress.timer);
       waitress.reject(new ModuleResetError(line));
     }
-    this.emit('reset', line);
+    this.notify('reset', line);
   }
 
   private unownedFinal(line: string): void {
@@ -529,18 +570,18 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       return;
     }
     if (this.offerToWaitresses(line)) return;
-    this.emit('stray-final', line);
+    this.notify('stray-final', line);
   }
 
   private enterDataMode(line: string): void {
     this.parser.enterPassthrough();
     this.dataMode = true;
-    this.emit('data-mode', true, line);
+    this.notify('data-mode', true, line);
   }
 
   private routeUrc(line: string, offerWaitresses = true): void {
     if (offerWaitresses && this.offerToWaitresses(line)) {
-      this.emit('urc', line, true);
+      this.notify('urc', line, true);
       return;
     }
     let handled = false;
@@ -549,11 +590,12 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       handled = true;
       try {
         handler(line);
-      } catch {
+      } catch (error) {
         // A failing handler must not break the line discipline for everyone else.
+        this.listenerFailed(error);
       }
     }
-    this.emit('urc', line, handled);
+    this.notify('urc', line, handled);
   }
 
   private hasHandlerFor(line: string): boolean {
@@ -624,7 +666,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     }
     // An 'error' after close must not become an uncaught exception.
     this.transport.on('error', () => {});
-    this.emit('close', error);
+    this.notify('close', error);
   }
 }
 

@@ -322,19 +322,30 @@ test('channel: a module reset rejects awaited completions with ModuleResetError'
     },
   }));
 
-test('channel: a throwing URC handler does not break the line discipline', () =>
+test('channel: throwing URC handlers and listeners do not break the line discipline', () =>
   withFixture({
     fixture: 'cip-event-app-note.txt',
     make: (host) => new AtChannel(host),
     run: async (channel) => {
       const seen: string[] = [];
+      const failures: unknown[] = [];
+      channel.on('listener-error', (error) => failures.push(error));
       channel.onUrc('+CIP EVENT:', () => {
         throw new Error('handler bug');
       });
+
       channel.onUrc('+CIP EVENT:', (line) => seen.push(line));
-      await collect<[string, boolean]>((l) => channel.on('urc', l), 1);
+      const urc = collect<[string, boolean]>((l) => channel.on('urc', l), 1);
+      channel.on('urc', () => {
+        throw new Error('listener bug');
+      });
+      await urc;
       const r = await channel.command('AT+NETOPEN?');
       assert.equal(responseValue(r, '+NETOPEN:'), '0');
       assert.deepEqual(seen, ['+CIP EVENT: NETWORK CLOSED UNEXPECTEDLY']);
+      assert.deepEqual(
+        failures.map((e) => (e as Error).message),
+        ['handler bug', 'listener bug'],
+      );
     },
   }));
