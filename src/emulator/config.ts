@@ -60,6 +60,11 @@ export interface EmulatorConfig {
   };
   /** Print the boot URCs when the emulator starts. */
   readonly bootUrcs: boolean;
+  /**
+   * Silence required before and after a `+++` escape in data mode (spec §2.1.19: 1000 ms). Shorter
+   * values make transparent-mode tests and impatient users faster; the 900 ms gap rule stays.
+   */
+  readonly escapeGuardMs: number;
   /** Static host table consulted before any real name resolution. */
   readonly hosts: ReadonlyMap<string, string>;
 }
@@ -96,6 +101,7 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
   baud: 115200,
   latency: { netopen: 20, netclose: 10, reboot: 0 },
   bootUrcs: true,
+  escapeGuardMs: 1000,
   hosts: new Map(),
 };
 

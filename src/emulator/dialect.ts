@@ -28,6 +28,11 @@ export interface Dialect {
   readonly serverStop: 'deferred' | 'immediate';
   /** Peer close of a transparent link (Q2): also print `+IPCLOSE: 0,1` after `CLOSED`. */
   readonly transparentCloseIpclose: boolean;
+  /**
+   * Link-0 data that arrives while the host is in command mode after `+++` (Q4): held (TCP reading
+   * pauses once 64 KiB wait) and written out after `ATO`, or dropped.
+   */
+  readonly escapedLinkData: 'hold' | 'drop';
   /** `<err>` for operations on a dead link: 4 (real A7670) or 2 (manual literal). */
   readonly deadLinkErr: number;
   /** Accept the application note's typos (`AT+CIOPEN`, `AT+CIPOEPN`, `AT+NETCLOS`) as aliases. */
@@ -49,6 +54,7 @@ const A76XX: Dialect = {
   ipaddrClosedPrefix: '+IP ERROR',
   serverStop: 'deferred',
   transparentCloseIpclose: false,
+  escapedLinkData: 'hold',
   deadLinkErr: 4,
   lenientAliases: false,
   atiManufacturer: 'INCORPORATED',

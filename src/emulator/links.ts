@@ -26,6 +26,8 @@ import { Err } from '../at/errors.js';
  * - Transparent mode: set `link.receiver` (and `link.transparent`) on link 0; the receiver then gets
  *   the link's data and its end instead of the push/buffer output and `+IPCLOSE`. `openTcp()` and
  *   `openUdp()` return the `<err>` of the open, so a `CONNECT`/`CONNECT FAIL` flow can await them.
+ *   Pass the receiver to `openTcp`/`openUdp`/`adopt` so it is in place before the first byte can
+ *   arrive; `transmit()` carries the UART's bytes out (no `+CIPSEND`, nothing refused).
  */
 
 export const LINK_COUNT = 10;
@@ -43,6 +45,12 @@ export const RX_BUFFER_LIMIT = 64 * 1024;
  * would exceed it is refused with `+CIPSEND: <link>,<req>,0` ("own send buffer full", spec §2.2.4).
  */
 export const SEND_BUFFER_LIMIT = 64 * 1024;
+/**
+ * Transparent mode: bytes from the UART a TCP link may hold unsent. The UART has nowhere else to
+ * put them (no `+CIPSEND: …,0` to refuse with), so they queue; past this much they are lost, as a
+ * UART without flow control overruns.
+ */
+export const TRANSMIT_QUEUE_LIMIT = 16 * 1024 * 1024;
 /** Largest payload of one `+IPD` push (spec §0.3). */
 export const MAX_PUSH_CHUNK = 1500;
 /** AT+CDNSGIP maximum response time (spec §2.2.17). */
@@ -177,6 +185,15 @@ export interface TcpOpenRequest {
   readonly host: string;
   readonly port: number;
   readonly localPort?: number;
+  /** Makes the link transparent from birth (see `LinkReceiver`). */
+  readonly receiver?: LinkReceiver;
+}
+
+/** Install a transparent-mode receiver on a link before it can receive anything. */
+function makeTransparent(link: Link, receiver: LinkReceiver | undefined): void {
+  if (receiver === undefined) return;
+  link.receiver = receiver;
+  link.transparent = true;
 }
 
 export class SocketService {
@@ -319,6 +336,7 @@ export class SocketService {
   async openTcp(index: number, request: TcpOpenRequest): Promise<number | undefined> {
     const generation = this.generation;
     const link = new Link(index, 'TCP');
+    makeTransparent(link, request.receiver);
     this.take(link, false);
     const abort = new AbortController();
     let timedOut = false;
@@ -373,9 +391,11 @@ export class SocketService {
     type: 'UDP' | 'UDPSERVER',
     localPort: number,
     peer?: { host: string; port: number },
+    receiver?: LinkReceiver,
   ): Promise<number | undefined> {
     const generation = this.generation;
     const link = new Link(index, type);
+    makeTransparent(link, receiver);
     this.take(link, this.ip.ccfg.udpRecvMode === 1);
     try {
       const network = this.network;
@@ -399,16 +419,19 @@ export class SocketService {
   }
 
   /**
-   * A connection accepted by server `serverIndex` takes the lowest free link. Returns the link, or
-   * undefined (connection refused with RST) when all ten are in use.
+   * A connection accepted by server `serverIndex` takes the lowest free link (from `options.lowest`
+   * up: in transparent mode link 0 is kept for the transparent connection). Returns the link, or
+   * undefined (connection refused with RST) when none is free.
    */
-  adopt(connection: TcpConnection, serverIndex: number): Link | undefined {
-    const index = this.lowestFreeSlot();
-    if (index === undefined) {
+  adopt(connection: TcpConnection, serverIndex: number, options: { receiver?: LinkReceiver; lowest?: number } = {}): Link | undefined {
+    const lowest = options.lowest ?? 0;
+    const index = this.links.findIndex((l, i) => i >= lowest && l === undefined);
+    if (index < 0) {
       connection.abort();
       return undefined;
     }
     const link = new Link(index, 'TCP', serverIndex);
+    makeTransparent(link, options.receiver);
     this.take(link, false);
     link.remote = connection.remote;
     link.localPort = connection.local.port;
@@ -492,6 +515,31 @@ export class SocketService {
         // The connection failed: its close handler ends the link and reports -1.
       },
     );
+  }
+
+  /**
+   * Transparent mode: UART bytes to the link's peer (TCP: the stream; UDP: one datagram to the
+   * fixed peer). No report, nothing refused; returns false when the bytes were lost (TCP queue over
+   * TRANSMIT_QUEUE_LIMIT, or no socket).
+   */
+  transmit(link: Link, data: Buffer): boolean {
+    if (link.udp !== undefined && link.remote !== undefined) {
+      link.counters.sent += data.length;
+      link.udp.send(data, link.remote).then(
+        () => (link.counters.acked += data.length),
+        () => {},
+      );
+      return true;
+    }
+    const connection = link.tcp;
+    if (connection === undefined || connection.pendingWriteBytes + data.length > TRANSMIT_QUEUE_LIMIT) return false;
+    link.counters.sent += data.length;
+    connection.write(data).then(
+      () => (link.counters.acked += data.length),
+      // The connection failed: its close handler ends the link.
+      () => {},
+    );
+    return true;
   }
 
   private settle(link: Link, pending: PendingSend, confirmed: number): void {

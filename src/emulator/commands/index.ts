@@ -10,6 +10,7 @@ import { socketCommands } from './socket.js';
 import { rxgetCommands } from './rxget.js';
 import { dnsCommands } from './dns.js';
 import { serverCommands } from './server.js';
+import { dataModeCommands } from './datamode.js';
 
 /** One file a family; this table is their union. A name defined twice is a bug, caught at load. */
 const FAMILIES: readonly CommandTable[] = [
@@ -24,6 +25,7 @@ const FAMILIES: readonly CommandTable[] = [
   rxgetCommands,
   dnsCommands,
   serverCommands,
+  dataModeCommands,
 ];
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = (() => {

@@ -1,6 +1,6 @@
 import { Err, IpErr } from '../../at/errors.js';
 import { ParamError, type Params } from '../../at/params.js';
-import { LINK_COUNT, socketService, type Link, type LinkType, type SocketService } from '../links.js';
+import { LINK_COUNT, socketService, type Link, type LinkReceiver, type LinkType, type SocketService } from '../links.js';
 import type { Modem } from '../modem.js';
 import type { Endpoint } from '../network/types.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
@@ -40,18 +40,22 @@ export const transparentOpen: {
   handler: ((ctx: CommandContext, request: OpenRequest) => Promise<Outcome>) | undefined;
 } = { handler: undefined };
 
-/** Open what `request` describes; resolves to the `<err>` (undefined after a reboot). */
-export function openLink(modem: Modem, request: OpenRequest): Promise<number | undefined> {
+/**
+ * Open what `request` describes; resolves to the `<err>` (undefined after a reboot). With a
+ * `receiver` the link is transparent from the start (transparent mode).
+ */
+export function openLink(modem: Modem, request: OpenRequest, receiver?: LinkReceiver): Promise<number | undefined> {
   const service = socketService(modem);
   if (request.type === 'TCP') {
     return service.openTcp(request.index, {
       host: request.host as string,
       port: request.port as number,
       ...(request.localPort ? { localPort: request.localPort } : {}),
+      ...(receiver !== undefined ? { receiver } : {}),
     });
   }
   const peer = request.host !== undefined ? { host: request.host, port: request.port as number } : undefined;
-  return service.openUdp(request.index, request.type, request.localPort, peer);
+  return service.openUdp(request.index, request.type, request.localPort, peer, receiver);
 }
 
 function parseOpen(ctx: CommandContext, index: number): OpenRequest {

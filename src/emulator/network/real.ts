@@ -29,6 +29,12 @@ export interface RealNetworkOptions {
    * `0.0.0.0` to reach real networks.
    */
   readonly listenAddress?: string;
+  /**
+   * Added to every port the module asks to listen on (AT+SERVERSTART ports, UDP local ports), so
+   * several emulators can share one machine: `AT+SERVERSTART=8080,0` with offset 1000 listens on
+   * 9080. The module keeps reporting the port it asked for. Port 0 (any free port) is not offset.
+   */
+  readonly portOffset?: number;
 }
 
 /** After a graceful close, give the FIN this long before dropping the socket hard. */
@@ -39,11 +45,21 @@ export class RealNetwork implements Network {
   private readonly hosts: ReadonlyMap<string, string>;
   private readonly staticOnly: boolean;
   private readonly listenAddress: string;
+  private readonly portOffset: number;
 
   constructor(options: RealNetworkOptions = {}) {
     this.hosts = new Map([...(options.hosts ?? new Map<string, string>())].map(([k, v]) => [k.toLowerCase(), v]));
     this.staticOnly = options.staticOnly ?? false;
     this.listenAddress = options.listenAddress ?? '127.0.0.1';
+    this.portOffset = options.portOffset ?? 0;
+  }
+
+  /** The host port for a module port (0 stays 0); rejects ports pushed out of range by the offset. */
+  private hostPort(port: number): number {
+    const offset = port === 0 ? 0 : this.portOffset;
+    const hostPort = port + offset;
+    if (hostPort > 65535) throw new NetworkError('address-in-use', `port ${port} + offset ${offset} is beyond 65535`);
+    return hostPort;
   }
 
   async resolve(name: string): Promise<string> {
@@ -102,6 +118,8 @@ export class RealNetwork implements Network {
 
   bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
     return new Promise((resolve, reject) => {
+      const port = this.hostPort(options.port);
+      const offset = port - options.port;
       const socket = createSocket({ type: 'udp4' });
       const onError = (err: Error) => {
         try {
@@ -112,24 +130,26 @@ export class RealNetwork implements Network {
         reject(new NetworkError(errorCode(err), err.message));
       };
       socket.once('error', onError);
-      socket.bind({ port: options.port, address: this.listenAddress }, () => {
+      socket.bind({ port, address: this.listenAddress }, () => {
         socket.off('error', onError);
-        resolve(new RealUdpSocket(socket));
+        resolve(new RealUdpSocket(socket, offset));
       });
     });
   }
 
   listenTcp(options: TcpListenOptions): Promise<TcpListener> {
     return new Promise((resolve, reject) => {
+      const port = this.hostPort(options.port);
+      const offset = port - options.port;
       const server = createServer({ noDelay: true });
       const onError = (err: Error) => {
         server.close();
         reject(new NetworkError(errorCode(err), err.message));
       };
       server.once('error', onError);
-      server.listen({ port: options.port, host: this.listenAddress, backlog: options.backlog }, () => {
+      server.listen({ port, host: this.listenAddress, backlog: options.backlog }, () => {
         server.off('error', onError);
-        resolve(new RealTcpListener(server));
+        resolve(new RealTcpListener(server, offset));
       });
     });
   }
@@ -229,9 +249,13 @@ class RealUdpSocket implements UdpSocket {
   private held: { data: Buffer; from: Endpoint }[] = [];
   private closed = false;
 
-  constructor(private readonly socket: DgramSocket) {
+  /** `portOffset`: how far the bound port is from the module's (see RealNetworkOptions). */
+  constructor(
+    private readonly socket: DgramSocket,
+    portOffset: number,
+  ) {
     const address = socket.address();
-    this.local = { address: address.address, port: address.port };
+    this.local = { address: address.address, port: address.port - portOffset };
     socket.on('message', (data, rinfo) => {
       const from = { address: rinfo.address, port: rinfo.port };
       if (this.handlers !== undefined) this.handlers.message(data, from);
@@ -272,11 +296,15 @@ class RealTcpListener implements TcpListener {
   private held: TcpConnection[] = [];
   private closed = false;
 
-  constructor(private readonly server: Server) {
+  /** `portOffset`: how far the listening port is from the module's (see RealNetworkOptions). */
+  constructor(
+    private readonly server: Server,
+    portOffset: number,
+  ) {
     const address = server.address();
     this.local =
       address !== null && typeof address === 'object'
-        ? { address: address.address, port: address.port }
+        ? { address: address.address, port: address.port - portOffset }
         : { address: '0.0.0.0', port: 0 };
     server.on('connection', (socket) => {
       const connection = new RealTcpConnection(socket);

@@ -1,0 +1,317 @@
+import { LF, RESULT_CODES } from '../at/result-codes.js';
+import { EscapeDetector } from './escape-detector.js';
+import { RX_BUFFER_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
+import type { DataModeHandler, Modem } from './modem.js';
+import type { TcpConnection } from './network/types.js';
+import { Packetizer } from './packetizer.js';
+
+/**
+ * Transparent (data) mode on link 0 (spec §3.4): the one session a modem can have, from the
+ * `CONNECT` to the link's end.
+ *
+ *                 CONNECT                     +++ (guarded) / DTR off with &D1
+ *   connecting ──────────► data ─────────────────────────────────────────► command
+ *                           ▲  │                                             │  │
+ *                           │  └── peer close / network loss: CLOSED ─┐      │  │
+ *                           └──────────────── ATO: CONNECT ───────────┼──────┘  │
+ *                                                                     ▼         │
+ *                                      closed ◄── CIPCLOSE / NETCLOSE / peer ───┘
+ *
+ * In data mode every host byte goes through the escape detector to the packetizer and out on the
+ * link; every link byte goes raw to the host. After `+++` the port is in command mode with link 0
+ * still open ("online command mode"); what link 0 receives meanwhile is held for `ATO` or dropped
+ * (dialect `escapedLinkData`, Q4).
+ *
+ * Choices where the spec is silent [INF]:
+ * - `CLOSED` is an unsolicited line (framed like a URC, not suppressed by ATQ1). In data mode it
+ *   is printed at once (URCs are held there); in command mode it goes out as a URC, so after a
+ *   TCP CIPCLOSE's `OK` (`OK`, `CLOSED`, `+CIPCLOSE: 0,0`) and before a UDP close's
+ *   `+CIPCLOSE: 0,0`/`OK` (spec §2.2.6).
+ * - The peer closing while the host is in command mode after `+++` prints `CLOSED` too (it is the
+ *   transparent link's end whatever the port's mode), then `+IPCLOSE` with the same dialect switch
+ *   (Q2); `ATO` then answers `NO CARRIER`.
+ * - DTR off with `AT&D2` in data mode: the waiting UART bytes are sent, the link is closed, `OK`
+ *   (command mode) then `CLOSED` (`+IPCLOSE: 0,2` with the Q2 switch: A76XX reason 2 is "sending
+ *   timeout or DTR off").
+ * - An `<LF>` right after the `<CR>` of the command line that entered data mode (CIPOPEN, ATO) is
+ *   the line's terminator, not data (spec §1.2), as the line editor treats it in command mode.
+ * - `CONNECT FAIL` has no numeric code in the manual's table; with ATV0 it prints 3 (NO CARRIER).
+ */
+
+export const CONNECT_FAIL_NUMERIC = RESULT_CODES['NO CARRIER'];
+
+type Phase = 'connecting' | 'data' | 'command' | 'closed';
+
+const sessions = new WeakMap<Modem, TransparentSession>();
+
+/** The modem's transparent session, if link 0 is (being) used transparently. */
+export function transparentSession(modem: Modem): TransparentSession | undefined {
+  return sessions.get(modem);
+}
+
+export class TransparentSession implements LinkReceiver, DataModeHandler {
+  private phase: Phase = 'connecting';
+  private link: Link | undefined;
+  private readonly service: SocketService;
+  private readonly detector: EscapeDetector;
+  private readonly packetizer: Packetizer;
+  /** Link bytes not written to the host yet: before `CONNECT`, or in command mode after `+++`. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** TCP reading stopped because `held` is full. */
+  private readingPaused = false;
+  /** The link ended before `CONNECT` was printed. */
+  private endedEarly: LinkCloseReason | undefined;
+  /** Drop one `<LF>` that ends the command line which entered data mode. */
+  private skipLf = false;
+  /** Stops waiting for the `+CLIENT` line to be printed (accepted connections). */
+  private stopWaiting: (() => void) | undefined;
+
+  private constructor(private readonly modem: Modem) {
+    this.service = socketService(modem);
+    this.detector = new EscapeDetector(
+      modem.clock,
+      { data: (bytes) => this.packetizer.push(bytes), escape: () => this.escape() },
+      { guardMs: modem.config.escapeGuardMs, maxGapMs: 900 },
+    );
+    this.packetizer = new Packetizer(modem.clock, (packet) => this.transmit(packet), () => modem.state.ip.transWaitMs);
+    modem.on('dtr', this.onDtr);
+  }
+
+  /** A new session for link 0; the caller checked that link 0 is free. */
+  static begin(modem: Modem): TransparentSession {
+    const session = new TransparentSession(modem);
+    sessions.set(modem, session);
+    return session;
+  }
+
+  /** The open failed (or the modem rebooted meanwhile): forget the session. */
+  abandon(): void {
+    this.finish();
+  }
+
+  /** The link the session runs on (set once the open succeeded or the connection was adopted). */
+  bind(link: Link): void {
+    this.link = link;
+  }
+
+  // ---------------------------------------------------------------- entering data mode
+
+  /**
+   * Transparent CIPOPEN succeeded: print `CONNECT <baud>` and switch the port to data mode. Called
+   * from the command's handler, which then ends with no result code of its own.
+   */
+  connectFromCommand(): void {
+    this.connect(true);
+  }
+
+  /**
+   * A client accepted by server 0: print `clientLine` (`+CLIENT: 0,0,<ip>:<port>`) as a URC, and
+   * the moment it is actually printed (now, or after the command in progress and the URCs queued
+   * before it) print `CONNECT <baud>` and switch to data mode.
+   */
+  connectAfter(clientLine: string): void {
+    const framed = Buffer.from(this.modem.state.serial.verbose ? `\r\n${clientLine}\r\n` : `${clientLine}\r\n`, 'latin1');
+    // The engine prints a URC as the very Buffer it was given, so this one is recognisable.
+    const printed = (bytes: Buffer): void => {
+      if (bytes !== framed) return;
+      this.stopWaiting?.();
+      if (this.phase === 'connecting') this.connect(false);
+    };
+    this.stopWaiting = () => {
+      this.modem.off('output', printed);
+      this.stopWaiting = undefined;
+    };
+    this.modem.on('output', printed);
+    this.modem.urcRaw(framed);
+  }
+
+  /** `ATO` can resume this session. */
+  get resumable(): boolean {
+    return this.phase === 'command';
+  }
+
+  /** `ATO`: `CONNECT <baud>`, back to data mode, what arrived meanwhile first. */
+  resume(): void {
+    if (this.phase !== 'command') return;
+    this.modem.resultLine(this.modem.connectText(), RESULT_CODES.CONNECT);
+    this.enterData(true);
+  }
+
+  private connect(afterCommandLine: boolean): void {
+    this.modem.resultLine(this.modem.connectText(), RESULT_CODES.CONNECT);
+    const ended = this.endedEarly;
+    if (ended === undefined) {
+      this.enterData(afterCommandLine);
+      return;
+    }
+    // The connection was over before the host heard of it: what it sent, then its end.
+    this.releaseHeld();
+    this.finish();
+    this.printClosedNow();
+    this.reportEnd(ended);
+  }
+
+  private enterData(afterCommandLine: boolean): void {
+    this.phase = 'data';
+    this.skipLf = afterCommandLine;
+    this.detector.restart();
+    this.modem.enterDataMode(this);
+    this.releaseHeld();
+  }
+
+  // ---------------------------------------------------------------- host → link
+
+  /** Host bytes in data mode (from the engine). */
+  input(bytes: Buffer): void {
+    if (this.phase !== 'data') return;
+    if (this.skipLf) {
+      this.skipLf = false;
+      if (bytes[0] === LF) bytes = bytes.subarray(1);
+    }
+    this.detector.input(bytes);
+  }
+
+  private transmit(packet: Buffer): void {
+    if (this.link !== undefined) this.service.transmit(this.link, packet);
+  }
+
+  // ---------------------------------------------------------------- leaving data mode
+
+  /** A guarded `+++` (or DTR off with &D1): `OK`, command mode, link 0 stays up. */
+  private escape(): void {
+    if (this.phase !== 'data') return;
+    this.packetizer.flush();
+    this.phase = 'command';
+    this.modem.resultLine('OK', RESULT_CODES.OK);
+    this.modem.leaveDataMode();
+  }
+
+  private readonly onDtr = (asserted: boolean): void => {
+    if (asserted || this.phase !== 'data') return;
+    switch (this.modem.state.serial.dtrMode) {
+      case 1:
+        this.detector.dispose();
+        this.escape();
+        break;
+      case 2:
+        this.hangUp();
+        break;
+      default:
+        break; // AT&D0: DTR is ignored
+    }
+  };
+
+  /** DTR off with AT&D2: send what waits, close link 0, `OK`, `CLOSED`. */
+  private hangUp(): void {
+    const link = this.link;
+    this.packetizer.flush();
+    this.finish();
+    if (link !== undefined) this.service.closeByHost(link);
+    this.modem.resultLine('OK', RESULT_CODES.OK);
+    this.printClosedNow();
+    this.modem.leaveDataMode();
+    if (this.modem.dialect.transparentCloseIpclose) this.modem.urc('+IPCLOSE: 0,2');
+  }
+
+  // ---------------------------------------------------------------- link → host
+
+  /** Link bytes (LinkReceiver). */
+  data(chunk: Buffer): void {
+    if (this.phase === 'data') this.modem.writeData(chunk);
+    else if (this.phase === 'connecting' || (this.phase === 'command' && this.modem.dialect.escapedLinkData === 'hold')) this.hold(chunk);
+  }
+
+  private hold(chunk: Buffer): void {
+    const link = this.link;
+    // A datagram that does not fit is dropped, as a full socket buffer drops it.
+    if (link?.udp !== undefined && this.heldBytes + chunk.length > RX_BUFFER_LIMIT) return;
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (link?.tcp !== undefined && this.heldBytes >= RX_BUFFER_LIMIT && !this.readingPaused) {
+      // The peer feels TCP back-pressure until ATO releases the bytes.
+      this.readingPaused = true;
+      link.tcp.pause();
+    }
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const chunk of held) this.modem.writeData(chunk);
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      this.link?.tcp?.resume();
+    }
+  }
+
+  /** The link ended (LinkReceiver): the service already freed it. */
+  closed(reason: LinkCloseReason): void {
+    const phase = this.phase;
+    if (phase === 'closed') return;
+    if (reason === 'reset') {
+      // Reboot: the engine leaves data mode by itself and prints nothing of the old life.
+      this.finish();
+      return;
+    }
+    if (phase === 'connecting') {
+      this.endedEarly = reason;
+      return;
+    }
+    this.finish();
+    if (phase === 'data') {
+      this.printClosedNow();
+      this.modem.leaveDataMode();
+    } else if (reason === 'host' && this.link?.type !== 'TCP') {
+      // UDP close answers synchronously: `CLOSED`, `+CIPCLOSE: 0,0`, `OK` (spec §2.2.6).
+      this.printClosedNow();
+    } else {
+      this.modem.urc('CLOSED');
+    }
+    this.reportEnd(reason);
+  }
+
+  /** `+IPCLOSE` after `CLOSED` for ends the host did not ask for, when the dialect says so (Q2). */
+  private reportEnd(reason: LinkCloseReason): void {
+    if (!this.modem.dialect.transparentCloseIpclose) return;
+    if (reason === 'remote') this.modem.urc('+IPCLOSE: 0,1');
+    else if (reason === 'send-timeout') this.modem.urc('+IPCLOSE: 0,2');
+  }
+
+  /** `CLOSED`, framed like a URC but written now (URCs are held in data mode and during commands). */
+  private printClosedNow(): void {
+    this.modem.writeData(Buffer.from(this.modem.state.serial.verbose ? '\r\nCLOSED\r\n' : 'CLOSED\r\n', 'latin1'));
+  }
+
+  /** The session is over: stop timers and listeners, drop what waits, free the modem's slot. */
+  private finish(): void {
+    this.phase = 'closed';
+    this.detector.dispose();
+    this.packetizer.discard();
+    this.stopWaiting?.();
+    this.modem.off('dtr', this.onDtr);
+    if (sessions.get(this.modem) === this) sessions.delete(this.modem);
+  }
+}
+
+/**
+ * Server 0 in transparent mode accepted `connection`: it becomes link 0 and the port goes to data
+ * mode after `+CLIENT: 0,0,<ip>:<port>` and `CONNECT <baud>` (spec §2.2.14, AN§3.4.1). Only one
+ * transparent connection exists at a time: while link 0 is in use the newcomer is reset.
+ */
+export function acceptTransparent(modem: Modem, connection: TcpConnection, serverIndex: number, clientText: string): void {
+  const service = socketService(modem);
+  if (service.links[0] !== undefined || transparentSession(modem) !== undefined) {
+    connection.abort();
+    return;
+  }
+  const session = TransparentSession.begin(modem);
+  const link = service.adopt(connection, serverIndex, { receiver: session });
+  if (link === undefined) {
+    session.abandon();
+    return;
+  }
+  session.bind(link);
+  session.connectAfter(`+CLIENT: ${link.index},${serverIndex},${clientText}`);
+}
