@@ -50,6 +50,12 @@ export type ModuleEventSink = (event: ModuleEvent) => void;
 
 /** A line without `<LF>` longer than this is delivered as it is (garbage must not grow memory). */
 export const MAX_LINE_BYTES = 65_536;
+/**
+ * The largest block a header may announce (the module's own limit is 1500, spec §0.3). A header
+ * announcing more is not believed: it is delivered as a plain line, so garbage cannot make the
+ * parser swallow (or allocate) gigabytes.
+ */
+export const MAX_BLOCK_BYTES = 65_536;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -269,18 +275,19 @@ export class ModuleOutputParser {
   /** A data header: arm the raw block (or the hex line). False when the line is not one. */
   private header(text: string): boolean {
     let m: RegExpExecArray | null;
+    const believable = (n: string | undefined): boolean => Number(n) <= MAX_BLOCK_BYTES;
     if (text.charCodeAt(1) === 0x49 /* I */ || text.charCodeAt(1) === SPACE) {
-      if ((m = IPD_RE.exec(text)) !== null) {
+      if ((m = IPD_RE.exec(text)) !== null && believable(m[1])) {
         this.startRaw({ kind: 'push', header: 'ipd', link: undefined, from: this.takeFrom() }, Number(m[1]));
         return true;
       }
     } else if (text.startsWith('+RECEIVE,')) {
-      if ((m = RECEIVE_RE.exec(text)) !== null) {
+      if ((m = RECEIVE_RE.exec(text)) !== null && believable(m[2])) {
         this.startRaw({ kind: 'push', header: 'receive', link: Number(m[1]), from: this.takeFrom() }, Number(m[2]));
         return true;
       }
     } else if (text.startsWith('+CIPRXGET:')) {
-      if ((m = RXGET_DATA_RE.exec(text)) !== null) {
+      if ((m = RXGET_DATA_RE.exec(text)) !== null && believable(m[3])) {
         const link = Number(m[2]);
         const length = Number(m[3]);
         const rest = Number(m[4]);

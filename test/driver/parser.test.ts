@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { ModuleOutputParser, MAX_LINE_BYTES, type ModuleEvent } from '../../src/driver/parser.js';
+import { ModuleOutputParser, MAX_BLOCK_BYTES, MAX_LINE_BYTES, type ModuleEvent } from '../../src/driver/parser.js';
 import { cut, FIXTURES, loadFixture, prng } from './support/module-replay.js';
 import { describe as show, driveParser, segmentsOf } from './support/parser-drive.js';
 
@@ -207,4 +207,29 @@ test('parser: reset drops a half-read block', () => {
   parser.reset();
   parser.feed(Buffer.from('\r\nRDY\r\n'));
   assert.deepEqual(show(events), ['line RDY']);
+});
+
+test('parser: a header announcing an absurd length is not believed', () => {
+  const huge = MAX_BLOCK_BYTES + 1;
+  assert.deepEqual(parseAll([`\r\n+IPD${huge}\r\nOK\r\n`, `\r\n+CIPRXGET: 2,0,999999999,0\r\n`, '\r\nOK\r\n']), [
+    `line +IPD${huge}`,
+    'line OK',
+    'line +CIPRXGET: 2,0,999999999,0',
+    'line OK',
+  ]);
+});
+
+test('parser: random garbage never throws and never holds more than a line', () => {
+  const next = prng(42);
+  const alphabet = Buffer.from('\r\n>+IPD0123456789,: RECV FROM:+RECEIVE,+CIPRXGET: 2,3,ATOK\x00\xff');
+  const parser = new ModuleOutputParser(() => {});
+  for (let round = 0; round < 2000; round++) {
+    const chunk = Buffer.alloc(1 + Math.floor(next() * 64));
+    for (let i = 0; i < chunk.length; i++) chunk[i] = alphabet[Math.floor(next() * alphabet.length)] as number;
+    if (next() < 0.1) parser.expectPrompt();
+    if (next() < 0.1) parser.expectEcho(Buffer.from('AT+CSQ\r'));
+    if (next() < 0.05) parser.expectDataEcho(chunk.subarray(0, 3));
+    parser.feed(chunk);
+    assert.ok(parser.bufferedBytes <= MAX_LINE_BYTES + MAX_BLOCK_BYTES + 64);
+  }
 });
