@@ -1,10 +1,16 @@
 import { isIP, isIPv4 } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { traceLine } from '../at/transcript.js';
+import { DEFAULT_CONTROL_PORT } from '../control/address.js';
+import { controlReadyLine, serveControl, type ControlServer } from '../control/http-server.js';
+import { AtLine } from '../control/line.js';
+import { ControlPlane, DEFAULT_MODEM_ID, type ControlTarget } from '../control/plane.js';
+import { defaultTokenPath, generateToken, removeTokenFile, writeTokenFile } from '../control/token.js';
 import { makeConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
 import { Modem } from '../emulator/modem.js';
 import { RealNetwork } from '../emulator/network/real.js';
+import { SimulatedNetwork } from '../emulator/network/simulated.js';
+import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../emulator/trace.js';
 import type { ModuleSide, ServedEndpoint } from '../transport/serve-endpoint.js';
 import { serveStdio } from '../transport/stdio.js';
 import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../transport/tcp-server.js';
@@ -53,7 +59,13 @@ interface EmulateOptions {
   readonly hostsOnly?: true;
   readonly dialect: DialectName;
   readonly bootUrcs: boolean;
-  readonly trace?: true;
+  /** `--trace` alone: stderr; with a FILE: that file. */
+  readonly trace?: string | true;
+  readonly control?: TcpAddress | true;
+  readonly tokenFile?: string;
+  readonly latency?: number;
+  readonly bandwidth?: number;
+  readonly pace?: true;
 }
 
 export function command(): Command {
@@ -101,7 +113,19 @@ export function command(): Command {
       new Option('--dialect <name>', 'behaviour profile where modules and documents disagree').choices(Object.keys(DIALECTS)).default('a76xx'),
     )
     .addOption(new Option('--no-boot-urcs', 'do not print the power-on URCs (*ATREADY: 1, +CPIN: READY, …)'))
-    .addOption(new Option('--trace', 'log every byte on the AT port to stderr as transcript lines (>> host, << module)'))
+    .addOption(
+      new Option('--trace [FILE]', 'log every byte on the AT port as timestamped transcript lines (>> host, << module) to FILE, or to stderr'),
+    )
+    .addOption(
+      new Option(
+        '--control [[HOST:]PORT]',
+        `serve the control API (HTTP+JSON, what \`a76xx ctl\` talks to) on HOST:PORT (default ${DEFAULT_TCP_HOST}:${DEFAULT_CONTROL_PORT}; PORT 0 picks a free one)`,
+      ).argParser(parseTcpAddress),
+    )
+    .addOption(new Option('--token-file <FILE>', 'where --control writes its token (default $XDG_RUNTIME_DIR/a76xx/control-PORT.token, or ~/.a76xx/)'))
+    .addOption(new Option('--latency <MS>', 'one-way delay added to every network packet (the control verb latency changes it)').argParser(nonNegativeInt))
+    .addOption(new Option('--bandwidth <BPS>', 'network bandwidth each way in bit/s, 0 unlimited (control verb bandwidth)').argParser(nonNegativeInt))
+    .addOption(new Option('--pace', "send the module's output at the serial line rate, 10 bits per byte at AT+IPR's rate (control verb baud)"))
     .action((options: EmulateOptions) => runEmulate(options));
 }
 
@@ -127,6 +151,12 @@ export function parseHostEntry(value: string, previous: ReadonlyMap<string, stri
   return new Map([...(previous ?? []), [match[1] as string, match[2] as string]]);
 }
 
+/** A count of ms or bit/s. */
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a whole number >= 0');
+  return Number(value);
+}
+
 // ---------------------------------------------------------------- running
 
 const warn = (message: string): void => {
@@ -135,12 +165,18 @@ const warn = (message: string): void => {
 
 async function runEmulate(options: EmulateOptions): Promise<void> {
   const hosts = options.host ?? new Map<string, string>();
+  // The simulated network passes everything through untouched until told otherwise (control verbs).
+  const network = new SimulatedNetwork(new RealNetwork({ hosts, staticOnly: options.hostsOnly === true }), {
+    conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
+  });
   const modem = new Modem({
     config: makeConfig({ dialect: DIALECTS[options.dialect], bootUrcs: options.bootUrcs, hosts }),
-    network: new RealNetwork({ hosts, staticOnly: options.hostsOnly === true }),
+    network,
     log: warn,
   });
-  const port = options.trace === true ? traced(modem) : modem;
+  // What the transports serve: the modem's line, paced when asked, with injected URCs.
+  const port = new AtLine(modem, { pacing: options.pace === true });
+  if (options.trace !== undefined) startTrace(port, options.trace, options.dialect);
 
   let endpoint: ServedEndpoint;
   let listening = '';
@@ -148,7 +184,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     if (options.stdio === true) {
       const stdio = serveStdio(port);
       endpoint = stdio;
-      void stdio.ended.then(() => stop(endpoint, modem));
+      void stdio.ended.then(() => stop(endpoint, port));
     } else if (options.pty !== undefined) {
       // Loaded on demand: node-pty is native, and nothing else needs it.
       const { servePty } = await import('../transport/pty.js');
@@ -179,10 +215,15 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     warn(describeStartError(err, listening));
     process.exit(1);
   }
+  // Announced before the ready line, on the same stream: once a tool sees "ready", control is up.
+  const announce = (line: string): void => void (options.stdio === true ? process.stderr : process.stdout).write(`${line}\n`);
+  if (options.control !== undefined) {
+    await startControl(options.control, { id: DEFAULT_MODEM_ID, modem, line: port, network }, options.tokenFile, announce);
+  }
 
   // Before the ready line: whoever reads it may signal us at once. SIGHUP too: a closed terminal
   // should not leave the PTY symlink behind.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(endpoint, modem));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(endpoint, port));
   if (options.stdio === true || options.pty !== undefined) modem.start();
   const ready = `${READY_PREFIX}${endpoint.description}\n`;
   (options.stdio === true ? process.stderr : process.stdout).write(ready);
@@ -191,17 +232,18 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
 let stopping = false;
 
 /** Close the endpoint (servers, PTY, symlink), bounded, then exit 0. */
-async function stop(endpoint: ServedEndpoint, modem: Modem): Promise<void> {
+async function stop(endpoint: ServedEndpoint, modem: ModuleSide): Promise<void> {
   if (stopping) return;
   stopping = true;
   // Let the answer to the last command out first (stdin may end right behind it).
   await quietOutput(modem, 100, 2000);
   await Promise.race([endpoint.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  for (const cleanup of cleanups) await Promise.race([cleanup(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   process.exit(0);
 }
 
 /** Resolve once the module has printed nothing for `quietMs`, or after `maxMs` in any case. */
-function quietOutput(modem: Modem, quietMs: number, maxMs: number): Promise<void> {
+function quietOutput(modem: ModuleSide, quietMs: number, maxMs: number): Promise<void> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout;
     const done = (): void => {
@@ -220,17 +262,60 @@ function quietOutput(modem: Modem, quietMs: number, maxMs: number): Promise<void
   });
 }
 
-function traced(modem: Modem): ModuleSide {
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  modem.on('output', (bytes) => log(traceLine('module', bytes)));
-  return {
-    input(bytes) {
-      log(traceLine('host', bytes));
-      modem.input(bytes);
-    },
-    on: (event, listener) => modem.on(event, listener),
-    off: (event, listener) => modem.off(event, listener),
-  };
+/** Run on stop, after the endpoint closed (control server, token file, trace file). */
+const cleanups: (() => void | Promise<void>)[] = [];
+
+/** `--trace`: the AT line as a replayable transcript, to stderr or a file. */
+function startTrace(line: AtLine, target: string | true, dialect: DialectName): void {
+  const header = traceHeader(`a76xx emulate --dialect ${dialect}`);
+  if (target === true) {
+    traceInto(line, new TraceWriter((text) => void process.stderr.write(text), { header }));
+    return;
+  }
+  try {
+    const file = openTraceFile(target, { header });
+    traceInto(line, file.writer);
+    cleanups.push(() => file.close());
+  } catch (err) {
+    warn(`cannot write the trace to ${target}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/** `--control`: the HTTP+JSON control API, its token printed and saved for `a76xx ctl`. */
+async function startControl(
+  address: TcpAddress | true,
+  target: ControlTarget,
+  tokenFileOption: string | undefined,
+  announce: (line: string) => void,
+): Promise<void> {
+  const { host, port } = address === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_CONTROL_PORT } : address;
+  const where = formatHostPort(host, port);
+  if (!isLoopback(host)) {
+    warn(`warning: control API on ${where}, not loopback: whoever has the token can drive the emulator from elsewhere`);
+  }
+  const plane = new ControlPlane();
+  plane.add(target);
+  const token = generateToken();
+  let server: ControlServer;
+  try {
+    server = await serveControl(plane, { host, port, token, log: warn });
+  } catch (err) {
+    warn(describeStartError(err, `${where} (control)`));
+    process.exit(1);
+  }
+  const running = server;
+  cleanups.push(() => running.close());
+  const tokenFile = tokenFileOption ?? defaultTokenPath(server.port);
+  try {
+    writeTokenFile(tokenFile, token);
+    cleanups.push(() => removeTokenFile(tokenFile, token));
+  } catch (err) {
+    warn(`cannot write the control token to ${tokenFile}: ${(err as Error).message}`);
+    await server.close();
+    process.exit(1);
+  }
+  announce(controlReadyLine(server, token, tokenFile));
 }
 
 function isLoopback(host: string): boolean {

@@ -10,6 +10,7 @@ export interface SubcommandModule {
 // Registering a subcommand is one line here.
 const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
   () => import('./emulate.js'),
+  () => import('./ctl.js'),
 ];
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };

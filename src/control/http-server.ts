@@ -1,0 +1,203 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ControlError, type JsonValue } from './params.js';
+import { ALL_MODEMS, type ControlPlane } from './plane.js';
+import { tokenMatches } from './token.js';
+import { describeVerbs } from './verbs.js';
+
+/**
+ * The control plane over HTTP + JSON (documented in README.md, "Control plane"):
+ *
+ *   GET  /v1                              { api, version, modems, verbs }
+ *   GET  /v1/verbs                        { verbs: [{ name, usage, summary, params }] }
+ *   GET  /v1/modems                       { modems: [{ id, dialect, net }] }
+ *   GET  /v1/modems/{id}/status           { ok, modem, verb, result }   (the status verb)
+ *   POST /v1/modems/{id|all}/verbs/{verb} body: JSON object of arguments (may be empty)
+ *                                         → { ok: true, modem, verb, result } or { ok: true, verb, results }
+ *
+ * Every request needs `Authorization: Bearer <token>`; failures answer
+ * `{ ok: false, error: { code, message } }` with a 4xx/5xx status.
+ */
+export const API_VERSION = 1;
+/** Largest request body accepted. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ControlServerOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly token: string;
+  /** Diagnostics (one line per failed request is not logged; internal errors are). */
+  readonly log?: (message: string) => void;
+}
+
+export interface ControlServer {
+  readonly host: string;
+  readonly port: number;
+  /** `http://127.0.0.1:7071` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CONTROL_HOST = '127.0.0.1';
+
+export async function serveControl(plane: ControlPlane, options: ControlServerOptions): Promise<ControlServer> {
+  const host = options.host ?? DEFAULT_CONTROL_HOST;
+  const server = createServer((request, response) => {
+    handle(plane, options, request, response).catch((err: unknown) => {
+      options.log?.(`control: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!response.headersSent) reply(response, 500, { ok: false, error: { code: 'internal', message: 'internal error' } });
+      else response.destroy();
+    });
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => options.log?.(`control: ${err.message}`));
+  const address = server.address() as AddressInfo;
+  const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    host: address.address,
+    port: address.port,
+    url: `http://${shownHost}:${address.port}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+async function handle(plane: ControlPlane, options: ControlServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (presented === undefined || !tokenMatches(presented, options.token)) {
+      response.setHeader('WWW-Authenticate', 'Bearer realm="a76xx-control"');
+      throw new ControlError('unauthorized', 'missing or wrong token (Authorization: Bearer <token>)');
+    }
+    const path = new URL(request.url ?? '/', 'http://control').pathname.replace(/\/+$/, '');
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = request.method ?? 'GET';
+    const body = await readBody(request);
+
+    if (parts[0] !== 'v1') throw new ControlError('not-found', `no such resource ${path || '/'}`);
+    const [, collection, id, sub, verb, ...extra] = parts;
+    if (collection === undefined) {
+      allow(method, 'GET');
+      reply(response, 200, { ok: true, api: 'a76xx-control', version: API_VERSION, modems: plane.ids, verbs: plane.verbs.map((v) => v.name) });
+      return;
+    }
+    if (collection === 'verbs' && id === undefined) {
+      allow(method, 'GET');
+      reply(response, 200, { ok: true, verbs: describeVerbs() });
+      return;
+    }
+    if (collection === 'modems' && extra.length === 0) {
+      if (id === undefined) {
+        allow(method, 'GET');
+        reply(response, 200, { ok: true, modems: plane.list() });
+        return;
+      }
+      if (sub === 'status' && verb === undefined) {
+        allow(method, 'GET');
+        reply(response, 200, { ok: true, ...(await plane.invoke(id, 'status', {})) });
+        return;
+      }
+      if (sub === 'verbs' && verb !== undefined) {
+        allow(method, 'POST');
+        if (id !== ALL_MODEMS) plane.target(id);
+        const args = body.length === 0 ? {} : parseJson(body);
+        reply(response, 200, { ok: true, ...(await plane.invoke(id, verb, args)) });
+        return;
+      }
+    }
+    throw new ControlError('not-found', `no such resource ${path}`);
+  } catch (err) {
+    if (!(err instanceof ControlError)) throw err;
+    // Drain what the client still sends, so it reads our answer rather than a reset.
+    request.resume();
+    reply(response, err.status, { ok: false, error: { code: err.code, message: err.message } });
+  }
+}
+
+function allow(method: string, allowed: 'GET' | 'POST'): void {
+  if (method !== allowed) throw new ControlError('method-not-allowed', `use ${allowed} here, not ${method}`);
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ControlError('bad-request', 'the body is not JSON');
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.pause();
+        reject(new ControlError('too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function reply(response: ServerResponse, status: number, body: { [key: string]: JsonValue | undefined } | object): void {
+  const text = `${JSON.stringify(body)}\n`;
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  response.end(text);
+}
+
+// ---------------------------------------------------------------- the announcement line
+
+/**
+ * Printed by `a76xx emulate --control` before its ready line:
+ *   a76xx control ready: http://127.0.0.1:7071 token <TOKEN> (file /run/user/0/a76xx/control-7071.token)
+ */
+export const CONTROL_READY_PREFIX = 'a76xx control ready: ';
+
+export interface ControlAnnouncement {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly tokenFile: string | undefined;
+}
+
+export function controlReadyLine(server: ControlServer, token: string, tokenFile: string | undefined): string {
+  return `${CONTROL_READY_PREFIX}${server.url} token ${token}${tokenFile === undefined ? '' : ` (file ${tokenFile})`}`;
+}
+
+export function parseControlReadyLine(line: string): ControlAnnouncement | undefined {
+  const match = /^a76xx control ready: (http:\/\/(?:\[([^\]]+)\]|([^:/\s]+)):(\d+)) token (\S+)(?: \(file (.+)\))?\s*$/.exec(line);
+  if (match === null) return undefined;
+  return {
+    url: match[1] as string,
+    host: (match[2] ?? match[3]) as string,
+    port: Number(match[4]),
+    token: match[5] as string,
+    tokenFile: match[6],
+  };
+}

@@ -1,0 +1,103 @@
+import { EventEmitter } from 'node:events';
+import type { Modem } from '../emulator/modem.js';
+import { LinePacer } from '../transport/pacing.js';
+import type { ModuleSide } from '../transport/serve-endpoint.js';
+
+/**
+ * The AT line of one emulated module as the transports serve it: the host's bytes go to the
+ * modem; the modem's bytes come out paced at the line rate (when pacing is on), with URCs the
+ * control plane injects spliced in. Transports, traces and tests attach here instead of to the
+ * Modem, so they see exactly what a host on the wire would.
+ *
+ * Events: `input` (host → module bytes), `output` (module → host bytes, as they leave the line).
+ */
+export type UrcTiming =
+  /** Queued like the module's own URCs: held while a response is in progress, printed after. */
+  | 'held'
+  /** Written into the line at once, even in the middle of a response (spec §1.4 allows it). */
+  | 'now'
+  /** Written right after the first line of the next response (between two lines of it, usually). */
+  | 'mid-response';
+
+export const URC_TIMINGS: readonly UrcTiming[] = ['held', 'now', 'mid-response'];
+
+export interface AtLineCounters {
+  /** Bytes the host sent. */
+  hostBytes: number;
+  /** Bytes that left the line towards the host. */
+  moduleBytes: number;
+  /** URCs injected by the control plane. */
+  injectedUrcs: number;
+}
+
+export interface AtLineOptions {
+  /** Pace module output at `state.serial.lineBaud` from the start. */
+  readonly pacing?: boolean;
+}
+
+export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer] }> implements ModuleSide {
+  readonly pacer: LinePacer;
+  readonly counters: AtLineCounters = { hostBytes: 0, moduleBytes: 0, injectedUrcs: 0 };
+  /** URCs waiting to be spliced into the next response. */
+  private splice: Buffer[] = [];
+  private readonly fromModule = (bytes: Buffer): void => this.moduleWrote(bytes);
+
+  constructor(
+    readonly modem: Modem,
+    options: AtLineOptions = {},
+  ) {
+    super();
+    this.pacer = new LinePacer(
+      (bytes) => {
+        this.counters.moduleBytes += bytes.length;
+        this.emit('output', bytes);
+      },
+      { clock: modem.clock, rate: () => modem.state.serial.lineBaud, enabled: options.pacing ?? false },
+    );
+    modem.on('output', this.fromModule);
+  }
+
+  /** Bytes from the host. */
+  input(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const chunk = Buffer.from(bytes);
+    this.counters.hostBytes += chunk.length;
+    this.emit('input', chunk);
+    this.modem.input(chunk);
+  }
+
+  /** Put a URC on the line (see `UrcTiming`). */
+  injectUrc(text: string, timing: UrcTiming = 'held'): void {
+    this.counters.injectedUrcs++;
+    if (timing === 'held') {
+      this.modem.urc(text);
+      return;
+    }
+    if (this.modem.state.poweredOff) return;
+    const framed = Buffer.from(this.modem.state.serial.verbose ? `\r\n${text}\r\n` : `${text}\r\n`, 'latin1');
+    if (timing === 'now') this.pacer.write(framed);
+    else this.splice.push(framed);
+  }
+
+  /** URCs still waiting for a response to land in. */
+  get pendingSplices(): number {
+    return this.splice.length;
+  }
+
+  /** Stop serving: drop the modem, and whatever waits in the pacer. */
+  detach(): void {
+    this.modem.off('output', this.fromModule);
+    this.pacer.close();
+    this.splice = [];
+  }
+
+  private moduleWrote(bytes: Buffer): void {
+    this.pacer.write(bytes);
+    // A response is in progress (a command runs) and a line of it just ended: the splice point.
+    if (this.splice.length > 0 && this.modem.holdingUrcs && !this.modem.inDataMode && bytes[bytes.length - 1] === 0x0a) {
+      const spliced = this.splice;
+      this.splice = [];
+      for (const urc of spliced) this.pacer.write(urc);
+    }
+  }
+}

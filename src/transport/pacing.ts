@@ -1,0 +1,160 @@
+import { EventEmitter } from 'node:events';
+import { realClock, type Clock, type Timer } from '../emulator/clock.js';
+import type { ModuleSide } from './serve-endpoint.js';
+
+/**
+ * Baud pacing of what the module prints: bytes leave at the serial line's rate, as from a UART,
+ * instead of as fast as the transport can carry them. A byte is 10 bits on the wire (start bit,
+ * 8 data bits, stop bit: 8N1), so at 115200 bit/s a byte takes 86.8 µs and 1 KiB about 89 ms.
+ *
+ * Each byte is handed on once its last bit would have left. Bytes go out in batches on ticks of
+ * the injected clock (at least `MIN_TICK_MS` apart), but the schedule is kept per byte, so a late
+ * tick sends more and the rate holds however coarse the timer is. Each chunk keeps the rate that
+ * was in force when the module wrote it: a `OK` to `AT+IPR=9600` still leaves at the old rate.
+ */
+export const BITS_PER_BYTE = 10;
+
+/** Shortest gap between two batches. */
+export const MIN_TICK_MS = 4;
+
+export interface LinePacerOptions {
+  readonly clock?: Clock;
+  /** The line rate in bit/s, read when bytes are written. */
+  readonly rate: () => number;
+  /** Pace from the start (default: pass bytes through until `enabled` is set). */
+  readonly enabled?: boolean;
+}
+
+interface Queued {
+  bytes: Buffer;
+  /** Milliseconds per byte at the chunk's rate. */
+  readonly byteMs: number;
+}
+
+/** Hands bytes to `sink` at the line rate (or at once while disabled). */
+export class LinePacer {
+  private readonly clock: Clock;
+  private readonly rate: () => number;
+  private queue: Queued[] = [];
+  private queued = 0;
+  /** When the line finishes the last byte handed on (or to be handed on next). */
+  private cursor = -Infinity;
+  private timer: Timer | undefined;
+  private pacing: boolean;
+
+  constructor(
+    private readonly sink: (bytes: Buffer) => void,
+    options: LinePacerOptions,
+  ) {
+    this.clock = options.clock ?? realClock;
+    this.rate = options.rate;
+    this.pacing = options.enabled ?? false;
+  }
+
+  get enabled(): boolean {
+    return this.pacing;
+  }
+
+  /** Turning pacing off hands on whatever is waiting at once. */
+  set enabled(on: boolean) {
+    this.pacing = on;
+    if (!on) this.flush();
+  }
+
+  /** Bytes written and not handed on yet. */
+  get backlog(): number {
+    return this.queued;
+  }
+
+  write(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (!this.pacing) {
+      this.sink(bytes);
+      return;
+    }
+    const rate = this.rate();
+    if (!(rate > 0)) throw new RangeError(`line rate ${rate} is not a positive number`);
+    if (this.queue.length === 0) this.cursor = Math.max(this.cursor, this.clock.now());
+    this.queue.push({ bytes, byteMs: (BITS_PER_BYTE * 1000) / rate });
+    this.queued += bytes.length;
+    this.arm();
+  }
+
+  /** Hand on everything waiting now (pacing off, shutdown). */
+  flush(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    const waiting = this.queue.map((q) => q.bytes);
+    this.queue = [];
+    this.queued = 0;
+    if (waiting.length > 0) this.sink(waiting.length === 1 ? (waiting[0] as Buffer) : Buffer.concat(waiting));
+  }
+
+  /** Drop everything waiting and stop. */
+  close(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.queue = [];
+    this.queued = 0;
+  }
+
+  private arm(): void {
+    if (this.timer !== undefined) return;
+    const head = this.queue[0];
+    if (head === undefined) return;
+    // The next batch: at least one byte, and at least MIN_TICK_MS of them.
+    const perTick = Math.max(1, Math.ceil(MIN_TICK_MS / head.byteMs));
+    const due = this.cursor + Math.min(perTick, head.bytes.length) * head.byteMs;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.tick();
+    }, Math.max(0, due - this.clock.now()));
+  }
+
+  private tick(): void {
+    const now = this.clock.now();
+    const out: Buffer[] = [];
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as Queued;
+      // A tiny epsilon: floating-point sums must not hold a byte back a whole tick.
+      const ready = Math.floor((now - this.cursor) / head.byteMs + 1e-9);
+      if (ready <= 0) break;
+      const take = Math.min(ready, head.bytes.length);
+      out.push(head.bytes.subarray(0, take));
+      this.cursor += take * head.byteMs;
+      this.queued -= take;
+      if (take === head.bytes.length) this.queue.shift();
+      else head.bytes = head.bytes.subarray(take);
+    }
+    if (out.length > 0) this.sink(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+    this.arm();
+  }
+}
+
+/**
+ * A module side whose output is paced: serve this instead of the module to put a UART's speed on
+ * any transport (TCP, PTY, stdio).
+ */
+export class PacedModuleSide extends EventEmitter<{ output: [Buffer] }> implements ModuleSide {
+  readonly pacer: LinePacer;
+  private readonly forward = (bytes: Buffer): void => this.pacer.write(bytes);
+
+  constructor(
+    private readonly module: ModuleSide,
+    options: LinePacerOptions,
+  ) {
+    super();
+    this.pacer = new LinePacer((bytes) => this.emit('output', bytes), options);
+    module.on('output', this.forward);
+  }
+
+  input(bytes: Uint8Array): void {
+    this.module.input(bytes);
+  }
+
+  /** Stop listening to the module; what is still waiting is dropped. */
+  detach(): void {
+    this.module.off('output', this.forward);
+    this.pacer.close();
+  }
+}
