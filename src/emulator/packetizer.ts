@@ -21,14 +21,25 @@ export class Packetizer {
 
   push(bytes: Buffer): void {
     if (bytes.length === 0) return;
-    this.parts.push(bytes);
-    this.size += bytes.length;
-    while (this.size >= this.maxBytes) {
-      const all = Buffer.concat(this.parts);
-      this.send(all.subarray(0, this.maxBytes));
-      const rest = all.subarray(this.maxBytes);
-      this.parts = rest.length > 0 ? [rest] : [];
-      this.size = rest.length;
+    let rest = bytes;
+    // Complete the waiting packet first, then cut full packets straight from the input (no copy
+    // of the remainder per packet: a megabyte in one chunk stays linear).
+    if (this.size > 0 && this.size + rest.length >= this.maxBytes) {
+      const fill = this.maxBytes - this.size;
+      this.parts.push(rest.subarray(0, fill));
+      rest = rest.subarray(fill);
+      const packet = Buffer.concat(this.parts);
+      this.parts = [];
+      this.size = 0;
+      this.send(packet);
+    }
+    while (rest.length >= this.maxBytes) {
+      this.send(rest.subarray(0, this.maxBytes));
+      rest = rest.subarray(this.maxBytes);
+    }
+    if (rest.length > 0) {
+      this.parts.push(rest);
+      this.size += rest.length;
     }
     this.timer?.cancel();
     this.timer = this.size > 0 ? this.clock.setTimeout(() => this.flush(), this.idleMs()) : undefined;

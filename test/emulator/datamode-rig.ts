@@ -24,6 +24,7 @@ import type { Action } from '../support/transcript-runner.js';
  *   ! client-send NAME TEXT / ! client-expect NAME TEXT / ! client-close NAME / ! client-reset NAME
  *   ! client-closed NAME                   wait until the module closed the client's connection
  *   ! client-refused PORT                  a connect to the module's PORT is refused
+ *   ! client-rejected LOCALPORT PORT       a connect is accepted by the host OS, then reset by the module
  *   ! lose-network / ! reboot / ! dtr on|off
  *
  * A transcript's first line `#! key=value …` sets `dialect=<name>`, `port-offset=<n>` (the
@@ -240,6 +241,19 @@ class Clients {
           (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED',
         );
         if (!refused) throw new Error(`client: a connect to ${port} was not refused`);
+      },
+      'client-rejected': async ([localPort, port]) => {
+        // The reset can beat the connect's completion on loopback: both mean "rejected".
+        const client = await Client.connect(Number(port) + this.portOffset, Number(localPort)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ECONNRESET') return undefined;
+          throw err;
+        });
+        if (client === undefined) return;
+        try {
+          await client.waitClosed();
+        } finally {
+          client.socket.destroy();
+        }
       },
     };
   }
