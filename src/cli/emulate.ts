@@ -66,6 +66,9 @@ interface EmulateOptions {
   readonly latency?: number;
   readonly bandwidth?: number;
   readonly pace?: true;
+  readonly listenHost?: string;
+  readonly portOffset?: number;
+  readonly escapeGuard?: number;
 }
 
 export function command(): Command {
@@ -126,6 +129,25 @@ export function command(): Command {
     .addOption(new Option('--latency <MS>', 'one-way delay added to every network packet (the control verb latency changes it)').argParser(nonNegativeInt))
     .addOption(new Option('--bandwidth <BPS>', 'network bandwidth each way in bit/s, 0 unlimited (control verb bandwidth)').argParser(nonNegativeInt))
     .addOption(new Option('--pace', "send the module's output at the serial line rate, 10 bits per byte at AT+IPR's rate (control verb baud)"))
+    .addOption(
+      new Option(
+        '--listen-host <IPv4>',
+        `address the module's TCP servers (AT+SERVERSTART) and UDP sockets listen on (default ${DEFAULT_TCP_HOST}; ` +
+          'anything else makes them reachable from other machines, and lets UDP reach beyond loopback)',
+      ).argParser(parseListenHost),
+    )
+    .addOption(
+      new Option(
+        '--port-offset <N>',
+        'add N to every port the module listens on (AT+SERVERSTART, UDP local ports) so several emulators can share ' +
+          'this machine; the module still reports the ports the host asked for',
+      ).argParser(parsePortOffset),
+    )
+    .addOption(
+      new Option('--escape-guard <MS>', 'silence required before and after the +++ escape in transparent mode (default 1000, as the module)').argParser(
+        nonNegativeInt,
+      ),
+    )
     .action((options: EmulateOptions) => runEmulate(options));
 }
 
@@ -151,6 +173,19 @@ export function parseHostEntry(value: string, previous: ReadonlyMap<string, stri
   return new Map([...(previous ?? []), [match[1] as string, match[2] as string]]);
 }
 
+/** `--listen-host`: an IPv4 address (UDP sockets are IPv4). */
+export function parseListenHost(value: string): string {
+  if (!isIPv4(value)) throw new InvalidArgumentError('expected an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0');
+  return value;
+}
+
+/** `--port-offset`: 0–65535. */
+export function parsePortOffset(value: string): number {
+  const offset = nonNegativeInt(value);
+  if (offset > 65535) throw new InvalidArgumentError('expected 0 to 65535');
+  return offset;
+}
+
 /** A count of ms or bit/s. */
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a whole number >= 0');
@@ -166,11 +201,24 @@ const warn = (message: string): void => {
 async function runEmulate(options: EmulateOptions): Promise<void> {
   const hosts = options.host ?? new Map<string, string>();
   // The simulated network passes everything through untouched until told otherwise (control verbs).
-  const network = new SimulatedNetwork(new RealNetwork({ hosts, staticOnly: options.hostsOnly === true }), {
+  const listenAddress = options.listenHost ?? DEFAULT_TCP_HOST;
+  if (!isLoopback(listenAddress)) {
+    warn(
+      `warning: the module's servers and UDP sockets listen on ${listenAddress}, not loopback: other machines can ` +
+        'reach them (and through them this machine)',
+    );
+  }
+  const real = new RealNetwork({ hosts, staticOnly: options.hostsOnly === true, listenAddress, portOffset: options.portOffset ?? 0 });
+  const network = new SimulatedNetwork(real, {
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
   });
   const modem = new Modem({
-    config: makeConfig({ dialect: DIALECTS[options.dialect], bootUrcs: options.bootUrcs, hosts }),
+    config: makeConfig({
+      dialect: DIALECTS[options.dialect],
+      bootUrcs: options.bootUrcs,
+      hosts,
+      ...(options.escapeGuard !== undefined ? { escapeGuardMs: options.escapeGuard } : {}),
+    }),
     network,
     log: warn,
   });
