@@ -17,6 +17,7 @@ import type { Action } from '../support/transcript-runner.js';
  *   ${LOCAL_UDP_PORT}             a free port for the module's UDP links
  *   ${CLOSED_PORT}                a port nobody listens on
  *   ${SERVER_PORT} … ${SERVER_PORT_3}   free ports for AT+SERVERSTART (module-side numbers)
+ *   ${SERVER_HOST_PORT} ${LOCAL_UDP_HOST_PORT}   where SERVER_PORT / LOCAL_UDP_PORT really are (+ offset)
  *   ${CLIENT_A_PORT} … ${CLIENT_D_PORT} free local ports the test's clients connect from
  *   ${GUARD}  the escape guard (ms);  ${WAIT}  a silence safely longer than it
  * Actions: the peer actions of test/support/peers.ts, and
@@ -39,8 +40,8 @@ export interface RigSettings {
   readonly portOffset?: number;
 }
 
-export interface Rig {
-  readonly modem: Modem;
+/** The far ends: peers, clients, and the variables and actions a transcript uses them by. */
+export interface Peers {
   readonly tcp: TcpPeer;
   readonly udp: UdpPeer;
   readonly vars: Record<string, number>;
@@ -48,23 +49,55 @@ export interface Rig {
   close(): void;
 }
 
+export interface Rig extends Peers {
+  readonly modem: Modem;
+}
+
+/** A modem (in process, on the real network) with its peers. */
 export async function startRig(settings: RigSettings = {}): Promise<Rig> {
-  const portOffset = settings.portOffset ?? 0;
-  const tcp = await TcpPeer.start();
-  const udp = await UdpPeer.start();
-  const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true, portOffset });
+  const peers = await startPeers(settings);
+  const network = new RealNetwork({
+    hosts: new Map([['server.test', '127.0.0.1']]),
+    staticOnly: true,
+    portOffset: settings.portOffset ?? 0,
+  });
   const modem = new Modem({
     config: { bootUrcs: false, escapeGuardMs: GUARD_MS, ...(settings.dialect !== undefined ? { dialect: settings.dialect } : {}) },
     network,
   });
-  // Module-side server ports: a free host port minus the offset.
+  return {
+    ...peers,
+    modem,
+    actions: {
+      ...peers.actions,
+      'lose-network': () => loseNetwork(modem),
+      reboot: () => modem.reboot(),
+      dtr: ([level]) => modem.setDtr(level === 'on'),
+    },
+    close() {
+      modem.reboot(); // closes whatever the transcript left open, listeners included
+      peers.close();
+    },
+  };
+}
+
+/** Peers for a modem that runs elsewhere (another process: the CLI) or in process. */
+export async function startPeers(settings: RigSettings = {}): Promise<Peers> {
+  const portOffset = settings.portOffset ?? 0;
+  const tcp = await TcpPeer.start();
+  const udp = await UdpPeer.start();
+  // Module-side ports: a free host port minus the offset.
+  const localUdpHostPort = await freePort('udp');
+  const serverHostPort = await freePort('tcp');
   const serverPort = async () => (await freePort('tcp')) - portOffset;
   const vars = {
     TCP_PORT: tcp.port,
     UDP_PORT: udp.port,
-    LOCAL_UDP_PORT: (await freePort('udp')) - portOffset,
+    LOCAL_UDP_PORT: localUdpHostPort - portOffset,
+    LOCAL_UDP_HOST_PORT: localUdpHostPort,
     CLOSED_PORT: await freePort('tcp'),
-    SERVER_PORT: await serverPort(),
+    SERVER_PORT: serverHostPort - portOffset,
+    SERVER_HOST_PORT: serverHostPort,
     SERVER_PORT_1: await serverPort(),
     SERVER_PORT_2: await serverPort(),
     SERVER_PORT_3: await serverPort(),
@@ -76,21 +109,12 @@ export async function startRig(settings: RigSettings = {}): Promise<Rig> {
     WAIT: GUARD_MS + 60,
   };
   const clients = new Clients(portOffset);
-  const actions: Record<string, Action> = {
-    ...peerActions({ tcp, udp }),
-    ...clients.actions(),
-    'lose-network': () => loseNetwork(modem),
-    reboot: () => modem.reboot(),
-    dtr: ([level]) => modem.setDtr(level === 'on'),
-  };
   return {
-    modem,
     tcp,
     udp,
     vars,
-    actions,
+    actions: { ...peerActions({ tcp, udp }), ...clients.actions() },
     close() {
-      modem.reboot(); // closes whatever the transcript left open, listeners included
       clients.close();
       tcp.close();
       udp.close();
