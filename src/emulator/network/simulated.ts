@@ -302,8 +302,8 @@ export class SimulatedTcpConnection implements TcpConnection {
   private paused = false;
   /** The module closed or aborted it: no more events, no more writes. */
   private finished = false;
-  /** The peer's end arrived (or is on its way): writes fail. */
-  private peerGone = false;
+  /** The peer's end is on its way to the module (from the real network, or injected). */
+  private peerEnding = false;
   private queuedUp = 0;
 
   constructor(
@@ -325,7 +325,7 @@ export class SimulatedTcpConnection implements TcpConnection {
         }
       },
       closed: (cause) => {
-        this.peerGone = true;
+        this.peerEnding = true;
         this.down.send(0, () => this.arrive({ kind: 'closed', cause }));
       },
     });
@@ -333,7 +333,8 @@ export class SimulatedTcpConnection implements TcpConnection {
   }
 
   write(data: Buffer): Promise<void> {
-    if (this.finished || this.peerGone) return Promise.reject(new NetworkError('reset', 'connection is closed'));
+    // Until the peer's end reaches the module, the module may still write (the real socket decides).
+    if (this.finished) return Promise.reject(new NetworkError('reset', 'connection is closed'));
     const pieces = segments(data, this.network.conditions.bandwidthBps > 0);
     const writes = pieces.map(
       (piece) =>
@@ -390,8 +391,8 @@ export class SimulatedTcpConnection implements TcpConnection {
    * Returns false when the connection had already ended.
    */
   closeByPeer(how: PeerClose): boolean {
-    if (this.finished || this.peerGone) return false;
-    this.peerGone = true;
+    if (this.finished || this.peerEnding) return false;
+    this.peerEnding = true;
     if (how === 'close') this.inner.close();
     else this.inner.abort();
     this.down.send(0, () => this.arrive({ kind: 'closed', cause: how === 'close' ? 'remote' : 'reset' }));

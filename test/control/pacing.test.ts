@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../src/emulator/clock.js';
+import { Modem } from '../../src/emulator/modem.js';
+import { AtLine } from '../../src/control/line.js';
+import { BITS_PER_BYTE, LinePacer, MIN_TICK_MS, PacedModuleSide } from '../../src/transport/pacing.js';
+
+/** Every byte handed on, with the fake time it left. */
+function recorder(clock: FakeClock) {
+  const arrivals: number[] = [];
+  const chunks: Buffer[] = [];
+  return {
+    arrivals,
+    chunks,
+    sink: (bytes: Buffer) => {
+      chunks.push(bytes);
+      for (let i = 0; i < bytes.length; i++) arrivals.push(clock.now());
+    },
+    get text() {
+      return Buffer.concat(chunks).toString('latin1');
+    },
+  };
+}
+
+/** Advance in small steps, as real time passes. */
+function run(clock: FakeClock, ms: number, step = 1): void {
+  for (let t = 0; t < ms; t += step) clock.advance(step);
+}
+
+test('pacing: 2000 bytes at 9600 bit/s leave in 10 bits each, within 2 % overall and per byte', () => {
+  const clock = new FakeClock();
+  const out = recorder(clock);
+  const pacer = new LinePacer(out.sink, { clock, rate: () => 9600, enabled: true });
+  const data = Buffer.alloc(2000, 0x55);
+  pacer.write(data);
+  assert.equal(out.arrivals.length, 0, 'nothing leaves before its 10 bits are out');
+  run(clock, 3000, 0.5);
+  assert.equal(out.arrivals.length, 2000);
+  assert.ok(Buffer.concat(out.chunks).equals(data), 'the bytes, in order');
+  const byteMs = (BITS_PER_BYTE * 1000) / 9600;
+  const expected = 2000 * byteMs; // 2083.3 ms
+  const last = out.arrivals[1999] as number;
+  assert.ok(Math.abs(last - expected) / expected < 0.02, `last byte at ${last} ms, expected ${expected.toFixed(1)}`);
+  out.arrivals.forEach((at, i) => {
+    const due = (i + 1) * byteMs;
+    assert.ok(at >= due - 1e-6, `byte ${i} left at ${at}, before its last bit (${due})`);
+    assert.ok(at <= due + MIN_TICK_MS + byteMs + 0.5, `byte ${i} left at ${at}, long after ${due}`);
+  });
+});
+
+test('pacing: the rate holds at 115200 and 921600 bit/s with coarse timer steps', () => {
+  for (const rate of [115200, 921600]) {
+    const clock = new FakeClock();
+    const out = recorder(clock);
+    const pacer = new LinePacer(out.sink, { clock, rate: () => rate, enabled: true });
+    const bytes = rate / 10; // one second of line time
+    for (let i = 0; i < 10; i++) pacer.write(Buffer.alloc(bytes / 10, i));
+    run(clock, 1500, 7); // a sluggish timer: 7 ms steps
+    assert.equal(out.arrivals.length, bytes);
+    const last = out.arrivals[bytes - 1] as number;
+    assert.ok(Math.abs(last - 1000) / 1000 < 0.02, `${rate}: last byte at ${last} ms`);
+    assert.ok(pacer.backlog === 0);
+  }
+});
+
+test('pacing: an idle line starts again from now; a chunk keeps the rate it was written at', () => {
+  const clock = new FakeClock();
+  const out = recorder(clock);
+  let rate = 1000; // 10 ms a byte
+  const pacer = new LinePacer(out.sink, { clock, rate: () => rate, enabled: true });
+  pacer.write(Buffer.from('ab'));
+  run(clock, 100);
+  assert.deepEqual(out.arrivals, [10, 20]);
+  // 80 ms idle: the next byte takes its own 10 ms from when it was written, not from 20.
+  pacer.write(Buffer.from('c'));
+  rate = 100; // 100 ms a byte for what is written from now on
+  pacer.write(Buffer.from('d'));
+  run(clock, 300);
+  assert.deepEqual(out.arrivals, [10, 20, 110, 210]);
+});
+
+test('pacing: off passes bytes through at once; switching off flushes what waits', () => {
+  const clock = new FakeClock();
+  const out = recorder(clock);
+  const pacer = new LinePacer(out.sink, { clock, rate: () => 300 });
+  pacer.write(Buffer.from('now'));
+  assert.equal(out.text, 'now');
+  pacer.enabled = true;
+  pacer.write(Buffer.from('slow'));
+  clock.advance(70);
+  assert.equal(out.text, 'nowsl', '300 bit/s: a byte every 33.3 ms');
+  assert.equal(pacer.backlog, 2);
+  pacer.enabled = false;
+  assert.equal(out.text, 'nowslow');
+  assert.equal(clock.pending, 0, 'no timer left behind');
+});
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('pacing: a PacedModuleSide paces any module; the AtLine paces at the modem\'s line rate', async () => {
+  const clock = new FakeClock();
+  const modem = new Modem({ config: { bootUrcs: false }, clock });
+  const paced = new PacedModuleSide(modem, { clock, rate: () => 9600, enabled: true });
+  const out = recorder(clock);
+  paced.on('output', out.sink);
+  paced.input(Buffer.from('AT\r'));
+  await settle();
+  assert.equal(out.text, '');
+  run(clock, 20);
+  // "AT\r" echo + "\r\nOK\r\n": 9 bytes, 9.4 ms.
+  assert.equal(out.text, 'AT\r\r\nOK\r\n');
+  assert.ok((out.arrivals[8] as number) >= 9.375);
+  paced.detach();
+
+  const line = new AtLine(modem, { pacing: true });
+  const lineOut = recorder(clock);
+  line.on('output', lineOut.sink);
+  const iprAt = clock.now();
+  line.input(Buffer.from('AT+IPR=300\r'));
+  await settle();
+  run(clock, 100);
+  // The OK leaves at the old rate (115200: 19 bytes in 1.6 ms) ...
+  assert.equal(lineOut.text, 'AT+IPR=300\r\r\nOK\r\n');
+  assert.ok((lineOut.arrivals[lineOut.arrivals.length - 1] as number) - iprAt < 10, 'the OK went at 115200');
+  assert.equal(modem.state.serial.lineBaud, 300);
+  // ... and what follows at 300 bit/s: "AT\r" + "\r\nOK\r\n" = 9 bytes, 300 ms.
+  const start = clock.now();
+  line.input(Buffer.from('AT\r'));
+  await settle();
+  run(clock, 400);
+  assert.equal(lineOut.text.slice(-9), 'AT\r\r\nOK\r\n');
+  const took = (lineOut.arrivals[lineOut.arrivals.length - 1] as number) - start;
+  assert.ok(Math.abs(took - 300) / 300 < 0.02, `9 bytes at 300 bit/s took ${took} ms`);
+  line.detach();
+});
+
+test('pacing: real time, generous bounds: 960 bytes at 9600 bit/s take about a second', async () => {
+  const out: Buffer[] = [];
+  const pacer = new LinePacer((b) => out.push(b), { rate: () => 9600, enabled: true });
+  const started = performance.now();
+  pacer.write(Buffer.alloc(960, 0x41));
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error('not done in 3 s')), 3000);
+    const poll = setInterval(() => {
+      if (pacer.backlog === 0) {
+        clearInterval(poll);
+        clearTimeout(deadline);
+        resolve();
+      }
+    }, 5);
+  });
+  const took = performance.now() - started;
+  assert.equal(Buffer.concat(out).length, 960);
+  assert.ok(took >= 990 && took < 1500, `took ${took.toFixed(0)} ms`);
+});
