@@ -266,6 +266,19 @@ export class SocketService {
     });
   }
 
+  /**
+   * Resolve a name for a command within the DNS answer time (spec §2.2.17): a resolver that does
+   * not answer fails the name (`not-found`) rather than holding the AT port for ever.
+   */
+  resolveName(name: string): Promise<string> {
+    const network = this.network;
+    if (network === undefined) return Promise.reject(new NetworkError('unreachable', 'no network backend'));
+    return this.withTimeout(network.resolve(name), DNS_TIMEOUT_MS).catch((err: unknown) => {
+      if (asNetworkError(err).code === 'timeout') throw new NetworkError('not-found', `${name}: no DNS answer in ${DNS_TIMEOUT_MS} ms`);
+      throw err;
+    });
+  }
+
   // ---------------------------------------------------------------- NETOPEN / NETCLOSE / loss
 
   /** NETOPEN accepted: after the configured latency, `+NETOPEN: 0` (or 1 when `available()` says no). */
@@ -400,7 +413,7 @@ export class SocketService {
     try {
       const network = this.network;
       if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
-      if (peer !== undefined) link.remote = { address: await network.resolve(peer.host), port: peer.port };
+      if (peer !== undefined) link.remote = { address: await this.resolveName(peer.host), port: peer.port };
       const socket = await network.bindUdp({ port: localPort });
       if (generation !== this.generation || this.links[index] !== link) {
         socket.close();

@@ -142,7 +142,9 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.responseOpen = false;
     let outcome: Outcome;
     try {
-      outcome = overflow ? ERROR : await this.runCommands(body);
+      // Always finish asynchronously: the pump that started this line is still on the stack, and
+      // re-entering it from here would run the same input again.
+      outcome = await (overflow ? ERROR : this.runCommands(body));
     } catch (err) {
       this.log(`internal error on AT${body}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       outcome = ERROR;

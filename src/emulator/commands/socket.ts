@@ -170,10 +170,9 @@ const cipsendSet: Handler = async (ctx) => {
   let destination: Endpoint | undefined;
   if (form.destination !== undefined) {
     if (link.type === 'TCP') return fail(Err.WrongParameter);
+    if (service.network === undefined) return fail(Err.NetworkFailure);
     try {
-      const network = service.network;
-      if (network === undefined) return fail(Err.NetworkFailure);
-      destination = { address: await network.resolve(form.destination.host), port: form.destination.port };
+      destination = { address: await service.resolveName(form.destination.host), port: form.destination.port };
     } catch {
       return fail(Err.DnsFailed);
     }
