@@ -1,5 +1,5 @@
 import { LF, RESULT_CODES } from '../at/result-codes.js';
-import { EscapeDetector } from './escape-detector.js';
+import { DEFAULT_ESCAPE_TIMING, EscapeDetector } from './escape-detector.js';
 import { RX_BUFFER_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
 import type { DataModeHandler, Modem } from './modem.js';
 import type { TcpConnection } from './network/types.js';
@@ -30,9 +30,11 @@ import { Packetizer } from './packetizer.js';
  * - The peer closing while the host is in command mode after `+++` prints `CLOSED` too (it is the
  *   transparent link's end whatever the port's mode), then `+IPCLOSE` with the same dialect switch
  *   (Q2); `ATO` then answers `NO CARRIER`.
- * - DTR off with `AT&D2` in data mode: the waiting UART bytes are sent, the link is closed, `OK`
- *   (command mode) then `CLOSED` (`+IPCLOSE: 0,2` with the Q2 switch: A76XX reason 2 is "sending
- *   timeout or DTR off").
+ * - DTR counts only in data mode. Off with `AT&D2`: the waiting UART bytes are sent, the link is
+ *   closed, `OK` (command mode) then `CLOSED` (`+IPCLOSE: 0,2` with the Q2 switch: A76XX reason 2
+ *   is "sending timeout or DTR off"). Off with `AT&D1` is `+++` (a `+` still undecided is lost).
+ * - Only one transparent connection at a time: a client of server 0 while link 0 is in use is
+ *   reset.
  * - An `<LF>` right after the `<CR>` of the command line that entered data mode (CIPOPEN, ATO) is
  *   the line's terminator, not data (spec §1.2), as the line editor treats it in command mode.
  * - `CONNECT FAIL` has no numeric code in the manual's table; with ATV0 it prints 3 (NO CARRIER).
@@ -72,7 +74,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     this.detector = new EscapeDetector(
       modem.clock,
       { data: (bytes) => this.packetizer.push(bytes), escape: () => this.escape() },
-      { guardMs: modem.config.escapeGuardMs, maxGapMs: 900 },
+      { ...DEFAULT_ESCAPE_TIMING, guardMs: modem.config.escapeGuardMs },
     );
     this.packetizer = new Packetizer(modem.clock, (packet) => this.transmit(packet), () => modem.state.ip.transWaitMs);
     modem.on('dtr', this.onDtr);
