@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { unescapeBytes } from '../../src/at/escape.js';
 import { parseTranscript } from '../../src/at/transcript.js';
 import { socketService } from '../../src/emulator/links.js';
 import { Modem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
+import { FakeClock } from '../../src/emulator/clock.js';
+import type { Endpoint, Network, TcpListener, TcpListenerHandlers } from '../../src/emulator/network/types.js';
 import { modemPort, runTranscript } from '../support/transcript-runner.js';
+import { ScriptedConnection, ScriptedNetwork } from './sockets-scripted-network.js';
 import { freePort } from '../support/peers.js';
 import { startRig, type Rig } from './datamode-rig.js';
 
@@ -89,4 +93,85 @@ test('servers listen on the network listen address (127.0.0.1 by default)', { ti
       modem.reboot();
     }
   }
+});
+
+/** A listener the test connects clients to by hand. */
+class HandListener implements TcpListener {
+  handlers: TcpListenerHandlers | undefined;
+  closed = false;
+  constructor(readonly local: Endpoint) {}
+  attach(handlers: TcpListenerHandlers): void {
+    this.handlers = handlers;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+test('a transparent accept during a command waits for it: +CLIENT and CONNECT follow its result', { timeout: TIMEOUT_MS }, async () => {
+  const clock = new FakeClock();
+  const scripted = new ScriptedNetwork();
+  const listeners: HandListener[] = [];
+  const network: Network = {
+    resolve: (name) => scripted.resolve(name),
+    connectTcp: (options) => scripted.connectTcp(options),
+    bindUdp: (options) => scripted.bindUdp(options),
+    listenTcp: (options) => {
+      const listener = new HandListener({ address: '10.148.0.17', port: options.port });
+      listeners.push(listener);
+      return Promise.resolve(listener);
+    },
+  };
+  const modem = new Modem({ config: { bootUrcs: false }, clock, network });
+  const client = new ScriptedConnection({ address: '10.148.0.17', port: 8080 }, { address: '192.0.2.9', port: 40001 });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  await runTranscript(
+    modemPort(modem),
+    parseTranscript(
+      [
+        '> ATE0',
+        '<< ATE0\\r',
+        '< OK',
+        '> AT+CIPMODE=1',
+        '< OK',
+        '> AT+NETOPEN',
+        '< OK',
+        '! advance 20',
+        '< +NETOPEN: 0',
+        '> AT+SERVERSTART=8080,0',
+        '< OK',
+        // A name that never resolves keeps AT+CDNSGIP busy for its 6 s.
+        '> AT+CDNSGIP="slowdns.test"',
+        '! accept',
+        '! peer-says early',
+        '! advance 5999 quiet',
+        '! advance 1',
+        '< +CDNSGIP: 0,10',
+        '< ERROR',
+        '< +CLIENT: 0,0,192.0.2.9:40001',
+        '< CONNECT 115200',
+        '<< early',
+        '>> AT\\r',
+        '! advance 100',
+        '! written AT\\r',
+      ].join('\n'),
+    ),
+    {
+      actions: {
+        advance: async ([ms, quiet]) => {
+          let printed = 0;
+          const count = (bytes: Buffer) => (printed += bytes.length);
+          modem.on('output', count);
+          clock.advance(Number(ms));
+          await settle();
+          modem.off('output', count);
+          if (quiet === 'quiet' && printed > 0) throw new Error(`output while advancing ${ms} ms`);
+        },
+        accept: () => listeners[0]?.handlers?.connection(client),
+        'peer-says': ([text]) => client.peerSend(Buffer.from(text ?? '')),
+        written: ([text]) => assert.deepEqual(Buffer.concat(client.written), unescapeBytes(text ?? '')),
+      },
+    },
+  );
+  modem.reboot();
 });
