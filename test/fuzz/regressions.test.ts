@@ -5,14 +5,14 @@ import { FakeClock } from '../../src/emulator/clock.js';
 import { dialectNamed } from '../../src/emulator/dialect.js';
 import { loseNetwork } from '../../src/emulator/links.js';
 import { Modem } from '../../src/emulator/modem.js';
-import { ScriptedNetwork } from '../emulator/sockets-scripted-network.js';
+import { FuzzNetwork } from './engine/fuzz-network.js';
 import { loadTranscript, modemPort, runTranscript } from '../support/transcript-runner.js';
 
 /**
  * Bugs the fuzzer found, each kept as the transcript it printed (trimmed and corrected to what
- * the module does). They run as the fuzzer ran them: a FakeClock and a ScriptedNetwork, the
+ * the module does). They run as the fuzzer ran them: a FakeClock and a FuzzNetwork, the
  * dialect of the `#! dialect=<name>` first line, and the actions the fuzzer writes
- * (`advance MS [quiet]`, `reboot`, `lose-network`, and the ScriptedNetwork's peer actions).
+ * (`advance MS [quiet]`, `reboot`, `lose-network`, `dtr on|off`, and FuzzNetwork's peer actions).
  */
 const dir = join(import.meta.dirname, 'transcripts');
 
@@ -28,7 +28,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
   test(`fuzz regression ${file}`, async () => {
     const path = join(dir, file);
     const clock = new FakeClock();
-    const network = new ScriptedNetwork();
+    const network = new FuzzNetwork();
     const logged: string[] = [];
     const modem = new Modem({
       config: { bootUrcs: false, dialect: dialectNamed(dialectOf(readFileSync(path, 'utf8'))) },
@@ -47,6 +47,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
           await new Promise((resolve) => setImmediate(resolve));
           if (quiet === 'quiet' && printed !== before) throw new Error(`output while advancing ${ms} ms`);
         },
+        dtr: ([level]) => modem.setDtr(level === 'on'),
         'lose-network': () => loseNetwork(modem),
         reboot: () => modem.reboot(),
       },
