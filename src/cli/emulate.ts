@@ -200,7 +200,6 @@ const warn = (message: string): void => {
 
 async function runEmulate(options: EmulateOptions): Promise<void> {
   const hosts = options.host ?? new Map<string, string>();
-  // The simulated network passes everything through untouched until told otherwise (control verbs).
   const listenAddress = options.listenHost ?? DEFAULT_TCP_HOST;
   if (!isLoopback(listenAddress)) {
     warn(
@@ -209,6 +208,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     );
   }
   const real = new RealNetwork({ hosts, staticOnly: options.hostsOnly === true, listenAddress, portOffset: options.portOffset ?? 0 });
+  // The simulated network passes everything through untouched until told otherwise (control verbs).
   const network = new SimulatedNetwork(real, {
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
   });
