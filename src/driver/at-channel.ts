@@ -17,6 +17,13 @@
  *   `ChannelClosedError`; after a timeout the late answer (if any) is absorbed for `recoveryMs`
  *   before the next command is written, so it cannot be taken for the next command's answer.
  * - Every byte in and out is published on `a76xx:at:tx` / `a76xx:at:rx` (see `trace.ts`).
+ * - Transparent data mode (spec §3.4): after `CONNECT` every byte is data both ways; commands are
+ *   held (they could only reach the peer) until `escapeDataMode()` (`+++`) has left it, each
+ *   bounded by its own timeout.
+ *   `CLOSED` from a peer close cannot be told from data by its bytes: the parser holds the stream
+ *   from a `<CR><LF>CLOSED<CR><LF>` on (`close-candidate` event) and `probeDataMode()` asks the
+ *   module with a guarded `+++`: an `OK` means data mode was still on (the bytes were data; then
+ *   `resumeDataMode()` sends `ATO`), silence means the module had left it (the link closed).
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -33,6 +40,12 @@ export interface AtChannelOptions {
   recoveryMs?: number;
   /** Name used on trace messages and in errors (default `at`). */
   name?: string;
+  /** Silence before and after `+++` in data mode (spec §2.1.19: at least 1000 ms; the module's guard time). */
+  guardMs?: number;
+  /** After the trailing guard, how long the `OK` of `+++` may take (default 1000 ms). */
+  escapeAnswerMs?: number;
+  /** What the module prints when a transparent link ends (default `CLOSED`); undefined = never watch. */
+  transparentCloseLine?: string | null;
 }
 
 /** How the module's answer to one command is recognised. */
@@ -112,6 +125,8 @@ export interface AtChannelEvents {
   passthrough: [bytes: Buffer];
   /** Data mode entered (`CONNECT…` answer or unsolicited on a transparent accept) or left. */
   'data-mode': [entered: boolean, line: string];
+  /** `<CR><LF>CLOSED<CR><LF>` appeared in data mode: data or the link's end? (`probeDataMode`) */
+  'close-candidate': [];
   /** A boot URC: the module restarted. */
   reset: [line: string];
   /** A final result with no command to own it (e.g. `OK` after `+++`, a late answer after a timeout). */
@@ -141,6 +156,8 @@ interface Pending {
   echoSeen: boolean;
   promptSeen: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** Bounds the wait in the queue while the port is in data mode. */
+  queueTimer: NodeJS.Timeout | undefined;
   /** Timed out: kept only to absorb a late answer. */
   zombie: boolean;
 }
@@ -158,6 +175,15 @@ interface Waitress {
 export type EchoState = 'unknown' | 'on' | 'off';
 
 const DEFAULT_RECOVERY_MS = 1_000;
+const DEFAULT_GUARD_MS = 1_000;
+const DEFAULT_ESCAPE_ANSWER_MS = 1_000;
+const OK_BYTES = Buffer.from('\r\nOK\r\n', 'latin1');
+
+/** Data written in transparent mode while it must wait (guard silence, online command mode). */
+interface HeldData {
+  readonly bytes: Buffer;
+  readonly callback: ((error?: Error | null) => void) | undefined;
+}
 
 export class AtChannel extends EventEmitter<AtChannelEvents> {
   readonly name: string;
@@ -175,6 +201,15 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   private readonly inbox: Buffer[] = [];
   private feeding = false;
   private dataMode = false;
+  private readonly guardMs: number;
+  private readonly escapeAnswerMs: number;
+  private readonly closeLine: string | undefined;
+  /** Transparent data is held (not written) while this is set: during `+++` and until `ATO`. */
+  private holdingData = false;
+  private heldData: HeldData[] = [];
+  /** Called after every chunk while a probe watches the held bytes. */
+  private heldWatcher: (() => void) | undefined;
+  private probe: Promise<'data' | 'closed'> | undefined;
 
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
   private readonly onClose = (): void => this.shutdown(undefined);
@@ -186,6 +221,9 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.name = options.name ?? 'at';
     this.timeouts = options.timeouts ?? {};
     this.recoveryMs = options.recoveryMs ?? DEFAULT_RECOVERY_MS;
+    this.guardMs = options.guardMs ?? DEFAULT_GUARD_MS;
+    this.escapeAnswerMs = options.escapeAnswerMs ?? DEFAULT_ESCAPE_ANSWER_MS;
+    this.closeLine = options.transparentCloseLine === null ? undefined : (options.transparentCloseLine ?? 'CLOSED');
     this.parser = new ModuleOutputParser((event) => this.onEvent(event));
     transport.on('data', this.onData);
     transport.on('close', this.onClose);
@@ -220,8 +258,10 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
         echoSeen: false,
         promptSeen: false,
         timer: undefined,
+        queueTimer: undefined,
         zombie: false,
       });
+      if (this.dataMode) this.armQueueTimer(this.queue[this.queue.length - 1] as Pending);
       this.pump();
     });
   }
@@ -297,26 +337,171 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     return this.queue.length;
   }
 
-  /** Raw bytes to the module in data mode (transparent). */
-  writeData(bytes: Uint8Array): void {
-    if (this.closedWith !== undefined) throw new ChannelClosedError(undefined, this.closedWith.reason);
-    this.write(Buffer.from(bytes));
+  /**
+   * Raw bytes to the module in data mode (transparent). `callback` runs once the transport took
+   * them (back-pressure) or with the error that lost them. While `+++` is in progress or the port
+   * is in online command mode the bytes wait, in order, for `resumeDataMode()`.
+   */
+  writeData(bytes: Uint8Array, callback?: (error?: Error | null) => void): void {
+    if (this.closedWith !== undefined) {
+      const error = new ChannelClosedError(undefined, this.closedWith.reason);
+      if (callback === undefined) throw error;
+      queueMicrotask(() => callback(error));
+      return;
+    }
+    if (this.holdingData) {
+      this.heldData.push({ bytes: Buffer.from(bytes), callback });
+      return;
+    }
+    this.write(Buffer.from(bytes), callback);
   }
 
   /**
-   * Leave transparent data mode with `+++` (guard times around it, spec §3.4) and wait for its `OK`.
-   * Data that arrives meanwhile is still delivered as passthrough.
+   * Leave transparent data mode with `+++` (guard times around it, spec §3.4). Resolves with the
+   * line that ended data mode: `OK` (online command mode, the link stays up: `resumeDataMode()`
+   * goes back) or `CLOSED` (the link ended meanwhile). Data written meanwhile waits for
+   * `resumeDataMode()`; data that arrives meanwhile is still delivered as passthrough.
    */
-  async escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<void> {
+  async escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<string> {
     if (!this.dataMode) throw new DriverStateError('not in data mode');
-    const guard = options.guardMs ?? 1_000;
-    this.parser.endPassthroughAt(['OK']);
-    const done = this.waitForFinal('OK', options.timeoutMs ?? guard * 2 + 5_000);
-    done.catch(() => {}); // observed below; must not count as unhandled while the guard runs
+    const guard = options.guardMs ?? this.guardMs;
+    this.holdingData = true;
+    if (this.parser.heldBytes !== undefined) {
+      // A close candidate is being probed already: its probe decides.
+      return (await this.probeDataMode()) === 'closed' ? 'CLOSED' : 'OK';
+    }
+    this.parser.watchCloseMarker(undefined);
+    this.parser.endPassthroughAt(this.closeLine === undefined ? ['OK'] : ['OK', this.closeLine]);
+    const left = this.dataModeLeft(options.timeoutMs ?? guard * 2 + this.escapeAnswerMs, '+++');
+    left.catch(() => {}); // observed below; must not count as unhandled while the guard runs
     await sleep(guard);
-    if (this.closedWith !== undefined) return done.then(() => undefined);
-    this.write(Buffer.from('+++', 'latin1'));
-    await done;
+    if (this.closedWith === undefined && this.dataMode) this.write(Buffer.from('+++', 'latin1'));
+    return left;
+  }
+
+  /**
+   * After a `close-candidate`: find out whether the module is still in data mode. Sends a guarded
+   * `+++`; an `OK` after it means yes (the held bytes up to it are data; the port is now in online
+   * command mode: call `resumeDataMode()`), none means the module had left data mode and printed
+   * `CLOSED` (the held bytes are parsed as command-mode output). Host data waits meanwhile.
+   */
+  async probeDataMode(): Promise<'data' | 'closed'> {
+    const start = this.parser.heldBytes;
+    if (start === undefined) return this.dataMode ? 'data' : 'closed';
+    this.holdingData = true;
+    if (this.probe !== undefined) return this.probe;
+    const probe = (async (): Promise<'data' | 'closed'> => {
+      await sleep(this.guardMs);
+      if (this.closedWith !== undefined) throw new ChannelClosedError('+++', this.closedWith.reason);
+      const mark = this.parser.heldBytes?.length ?? 0;
+      this.write(Buffer.from('+++', 'latin1'));
+      const okAt = await this.watchHeld(OK_BYTES, mark, this.guardMs + this.escapeAnswerMs);
+      this.underFeedLock(() => this.parser.settleHeld(okAt < 0 ? 0 : okAt, 'command'));
+      return okAt < 0 ? 'closed' : 'data';
+    })();
+    this.probe = probe;
+    try {
+      return await probe;
+    } finally {
+      this.probe = undefined;
+    }
+  }
+
+  /**
+   * `ATO` (spec §2.1.19): back to data mode after `+++`, then the data written meanwhile goes out.
+   * `NO CARRIER` (the link is gone) rejects, and so does every held write.
+   */
+  async resumeDataMode(): Promise<void> {
+    if (this.dataMode) {
+      this.releaseHeldData();
+      return;
+    }
+    try {
+      await this.command('ATO');
+    } catch (error) {
+      this.dropHeldData(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    if (!this.dataMode) {
+      const error = new DriverStateError('ATO answered without CONNECT');
+      this.dropHeldData(error);
+      throw error;
+    }
+    this.releaseHeldData();
+  }
+
+  /** Fail every data write still waiting (the transparent link is gone). */
+  dropHeldData(error: Error): void {
+    this.holdingData = false;
+    for (const held of this.heldData.splice(0)) held.callback?.(error);
+  }
+
+  private releaseHeldData(): void {
+    this.holdingData = false;
+    for (const held of this.heldData.splice(0)) this.write(held.bytes, held.callback);
+  }
+
+  /** Resolves with the line that ends data mode (`data-mode` false), or rejects after `timeoutMs`. */
+  private dataModeLeft(timeoutMs: number, command: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const onMode = (entered: boolean, line: string): void => {
+        if (entered) return;
+        cleanup();
+        resolve(line);
+      };
+      const onClose = (error: ChannelClosedError): void => {
+        cleanup();
+        reject(new ChannelClosedError(command, error.reason));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new AtTimeoutError(command, 'OK (or CLOSED) leaving data mode', timeoutMs));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('data-mode', onMode);
+        this.off('close', onClose);
+      };
+      this.on('data-mode', onMode);
+      this.on('close', onClose);
+    });
+  }
+
+  /** Index (≥ from) of `needle` in the held bytes once it is there; -1 after `timeoutMs`. */
+  private watchHeld(needle: Buffer, from: number, timeoutMs: number): Promise<number> {
+    return new Promise<number>((resolve) => {
+      const check = (): boolean => {
+        const held = this.parser.heldBytes;
+        const at = held === undefined ? -1 : held.indexOf(needle, from);
+        if (at < 0 && held !== undefined && this.closedWith === undefined) return false;
+        finish(at);
+        return true;
+      };
+      const finish = (at: number): void => {
+        clearTimeout(timer);
+        if (this.heldWatcher === watcher) this.heldWatcher = undefined;
+        resolve(at);
+      };
+      const watcher = (): void => void check();
+      const timer = setTimeout(() => finish(-1), timeoutMs);
+      if (!check()) this.heldWatcher = watcher;
+    });
+  }
+
+  /** Run parser work outside `receive` with the same no-re-entry discipline. */
+  private underFeedLock(work: () => void): void {
+    if (this.feeding) {
+      work();
+      return;
+    }
+    this.feeding = true;
+    try {
+      work();
+      let next: Buffer | undefined;
+      while ((next = this.inbox.shift()) !== undefined) this.parser.feed(next);
+    } finally {
+      this.feeding = false;
+    }
   }
 
   /** Close the transport; everything pending rejects with `ChannelClosedError`. */
@@ -333,15 +518,28 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     const next = this.queue.shift();
     if (next === undefined) return;
     this.current = next;
+    if (next.queueTimer !== undefined) clearTimeout(next.queueTimer);
     this.parser.expectEcho(next.bytes);
     if (next.options.data !== undefined) this.parser.expectPrompt();
     next.timer = setTimeout(() => this.onTimeout(next), next.timeoutMs);
     this.write(next.bytes);
   }
 
-  private write(bytes: Buffer): void {
+  /** A command asked for in data mode gives up after its timeout if data mode has not ended by then. */
+  private armQueueTimer(pending: Pending): void {
+    if (pending.queueTimer !== undefined) return;
+    pending.queueTimer = setTimeout(() => {
+      const i = this.queue.indexOf(pending);
+      if (i < 0) return;
+      this.queue.splice(i, 1);
+      pending.reject(new AtTimeoutError(pending.text, 'the end of transparent data mode', pending.timeoutMs));
+    }, pending.timeoutMs);
+  }
+
+  private write(bytes: Buffer, callback?: (error?: Error | null) => void): void {
     publishTx(this.name, bytes);
-    this.transport.write(bytes);
+    if (callback === undefined) this.transport.write(bytes);
+    else this.transport.write(bytes, callback);
   }
 
   private onTimeout(pending: Pending): void {
@@ -374,6 +572,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     } finally {
       this.feeding = false;
     }
+    this.heldWatcher?.();
   }
 
   private onEvent(event: ModuleEvent): void {
@@ -429,6 +628,9 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       }
       case 'passthrough':
         this.notify('passthrough', event.bytes);
+        return;
+      case 'close-candidate':
+        this.notify('close-candidate');
         return;
     }
   }
@@ -575,7 +777,10 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
 
   private enterDataMode(line: string): void {
     this.parser.enterPassthrough();
+    this.parser.watchCloseMarker(this.closeLine);
     this.dataMode = true;
+    // Commands queued behind the one that entered data mode wait for it to end, but not forever.
+    for (const queued of this.queue) this.armQueueTimer(queued);
     this.notify('data-mode', true, line);
   }
 
@@ -641,9 +846,6 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     return false;
   }
 
-  private waitForFinal(final: string, timeoutMs: number): Promise<string> {
-    return this.waitFor((line) => line === final, { timeoutMs, what: `${final} after +++`, command: '+++' });
-  }
 
   // ---------------------------------------------------------------- shutdown
 
@@ -653,13 +855,18 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.closedWith = error;
     this.transport.off('data', this.onData);
     if (this.recoveryTimer !== undefined) clearTimeout(this.recoveryTimer);
+    this.dropHeldData(new ChannelClosedError(undefined, reason));
+    this.heldWatcher?.();
     const pending = this.current;
     this.current = undefined;
     if (pending !== undefined) {
       if (pending.timer !== undefined) clearTimeout(pending.timer);
       if (!pending.zombie) pending.reject(new ChannelClosedError(pending.text, reason));
     }
-    for (const queued of this.queue.splice(0)) queued.reject(new ChannelClosedError(queued.text, reason));
+    for (const queued of this.queue.splice(0)) {
+      if (queued.queueTimer !== undefined) clearTimeout(queued.queueTimer);
+      queued.reject(new ChannelClosedError(queued.text, reason));
+    }
     for (const waitress of this.waitresses.splice(0)) {
       clearTimeout(waitress.timer);
       waitress.reject(new ChannelClosedError(waitress.command, reason));

@@ -121,6 +121,36 @@ export class ModuleResetError extends A76xxError {
   }
 }
 
+/**
+ * The link is gone (the peer closed it: `+IPCLOSE`, `CLOSED`, `NO CARRIER` after `ATO`) while
+ * something still wanted to use it.
+ */
+export class LinkClosedError extends A76xxError {
+  override readonly code = 'A76XX_LINK_CLOSED';
+  override name = 'LinkClosedError';
+  constructor(
+    readonly link: number,
+    why: string,
+  ) {
+    super(`link ${link}: ${why}`);
+  }
+}
+
+/** A host name did not resolve through the module (`+CDNSGIP: 0,<code>` / ERROR, or no address). */
+export class DnsLookupError extends A76xxError {
+  override readonly code = 'A76XX_DNS';
+  override name = 'DnsLookupError';
+  /** Node's `dns` code for the same situation, for code that checks it. */
+  readonly dnsCode = 'ENOTFOUND';
+  constructor(
+    readonly hostname: string,
+    readonly dnsError: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(`lookup ${hostname}: not resolved by the module${dnsError === undefined ? '' : ` (DNS error ${dnsError})`}`, options);
+  }
+}
+
 /** A driver-level precondition failed (no free link, bring-up gave up, …). */
 export class DriverStateError extends A76xxError {
   override readonly code = 'A76XX_STATE';

@@ -17,11 +17,15 @@
  *   send(link, bytes, to?)             TCP: chunks of ≤1500, each `AT+CIPSEND` + prompt + data, paced by
  *                                      its `+CIPSEND: <link>,<req>,<cnf>` (one unconfirmed send at a time);
  *                                      UDP: `to` = {address, port}, one datagram ≤1500. Resolves with bytes sent.
- *   read(link, max?)                   buffer mode: AT+CIPRXGET=2 → { bytes, rest } (empty on "No data")
+ *   read(link, max?)                   buffer mode: AT+CIPRXGET=2 → { bytes, rest, from? } (empty on "No data";
+ *                                      `from` from the `+CIPRXGETIP:` line when CIPRXGET=5 is on)
  *   available(link)                    buffer mode: AT+CIPRXGET=4 → bytes waiting in the module
  *   closeLink(link)                    AT+CIPCLOSE (async or sync completion; "not open" tolerated)
  *   resolve(host)                      AT+CDNSGIP → addresses
- *   startServer(port, index, backlog?) / stopServer(index)
+ *   startServer(port, index, backlog?) / stopServer(index) / serverPort(index)
+ *   escapeDataMode() / resumeDataMode()   transparent link 0: `+++` to online command mode, `ATO` back
+ *   recover()                          after a network loss: NETCLOSE if still marked open, NETOPEN,
+ *                                      receive mode again; after a module reset: the whole bring-up
  *   netClose(), close()
  *
  * Events:
@@ -34,6 +38,10 @@
  *                                      opens awaiting their completion reject with that error
  *   'reset'     (line)                 boot URC: the module restarted, every link is gone
  *   'close'     (ChannelClosedError)   transport gone
+ *
+ * Transparent mode (`transparent: true`, CIPMODE=1): link 0's bytes are 'data' events for link 0;
+ * its end is 'link-closed' (0, reason) when `CLOSED` is confirmed (a `CLOSED` inside the data is
+ * told apart by a guarded `+++` probe, see AtChannel) or `ATO` answers `NO CARRIER`.
  *
  * Push data with `+IPD` carries no link number: it is routed by `RECV FROM` (the link whose remote is
  * that address, else the only UDP link) or, failing that, to the only open link. With several links
@@ -49,6 +57,7 @@ import {
   AtTimeoutError,
   ChannelClosedError,
   DriverStateError,
+  LinkClosedError,
   NetworkLostError,
   SendFailedError,
   readDetailLine,
@@ -77,6 +86,13 @@ export interface ModemOptions extends AtChannelOptions, TransportOptions {
   receiveMode?: ReceiveMode;
   /** Push header: `+IPD<n>` (HeaderType 0, default) or `+RECEIVE,<link>,<n>` (HeaderType 1). */
   pushHeader?: 'ipd' | 'receive';
+  /**
+   * Keep UDP datagram boundaries in buffer mode (CIPCCFG 8th value `<udpRecvmode>` = 1, A76XX only,
+   * before NETOPEN). Best effort: a module that refuses keeps reading UDP as a byte stream.
+   */
+  udpByPacket?: boolean;
+  /** Buffer mode with `AT+CIPRXGET=5`: each read names its data's source (A76XX only; else mode 1). */
+  rxSourceAddress?: boolean;
   /** AT+CIPMODE=1 (transparent mode on link 0). */
   transparent?: boolean;
   /** Keep the module's echo instead of sending ATE0 (echo is tolerated either way). */
@@ -84,7 +100,7 @@ export interface ModemOptions extends AtChannelOptions, TransportOptions {
   /** `AT` sync: attempts and the wait for each (default 5 × 1000 ms). */
   syncAttempts?: number;
   syncTimeoutMs?: number;
-  /** Guard time around `+++` when sync fails (the module may be stuck in data mode). 0 = never try. */
+  /** Guard time around `+++` when sync fails (the module may be stuck in data mode). 0 = never try; default `guardMs`. */
   escapeGuardMs?: number;
   /** How long the SIM may take to become READY (AN§1.4: 20 s). */
   simReadyTimeoutMs?: number;
@@ -125,7 +141,15 @@ interface Link {
   type: 'tcp' | 'udp' | undefined;
   remote: RemoteAddress | undefined;
   server: number | undefined;
+  /** Link 0 in transparent (data) mode. */
+  transparent: boolean;
+  /** The host asked to close it (AT+CIPCLOSE in progress). */
+  closing: boolean;
 }
+
+/** CIPSEND answers that mean "not now" rather than "never": own buffer full, a send still pending. */
+const SEND_RETRY_FIRST_MS = 10;
+const SEND_RETRY_MAX_MS = 500;
 
 const REGISTERED = new Set([1, 5]);
 
@@ -137,6 +161,10 @@ export class Modem extends EventEmitter<ModemEvents> {
   private readonly linkChains = new Map<number, Promise<unknown>>();
   private info_: BringUpInfo | undefined;
   private networkOpen = false;
+  private pushHeaderInUse: 'ipd' | 'receive' = 'ipd';
+  private rxAddresses = false;
+  /** A boot URC was seen since the last bring-up: `recover()` must bring the module up again. */
+  private wasReset = false;
 
   /** Open the device (or take a ready transport) and bring the module up. */
   static async open(target: string | Duplex, options: ModemOptions = {}): Promise<Modem> {
@@ -158,6 +186,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.options = options;
     this.channel = new AtChannel(transport, options);
     this.channel.on('push', (block) => this.onPush(block));
+    this.channel.on('passthrough', (bytes) => this.onPassthrough(bytes));
+    this.channel.on('close-candidate', () => void this.checkTransparentEnd());
+    this.channel.onUrc('CLOSED', (line) => {
+      if (line === 'CLOSED') this.onTransparentClosed('CLOSED');
+    });
     this.channel.onUrc('+CIPRXGET: 1,', (line) => this.onRxNotice(line));
     this.channel.onUrc('+IPCLOSE:', (line) => this.onIpClose(line));
     this.channel.onUrc('+CLIENT:', (line) => this.onClient(line));
@@ -169,6 +202,21 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   get receiveMode(): ReceiveMode {
     return this.options.receiveMode ?? 'push';
+  }
+
+  /** The push header the module was configured for (`receive` only if it accepted CIPCCFG HeaderType 1). */
+  get pushHeader(): 'ipd' | 'receive' {
+    return this.pushHeaderInUse;
+  }
+
+  /** Buffer-mode reads carry their source address (`AT+CIPRXGET=5` accepted). */
+  get rxSourceAddresses(): boolean {
+    return this.rxAddresses;
+  }
+
+  /** CIPMODE=1 was asked for: link 0 runs in transparent data mode. */
+  get transparent(): boolean {
+    return this.options.transparent === true;
   }
 
   /** Bring-up results; undefined until `bringUp()` has finished. */
@@ -188,18 +236,61 @@ export class Modem extends EventEmitter<ModemEvents> {
     const registration = await this.waitRegistered();
     if (o.apn !== undefined) await this.command(`AT+CGDCONT=1,${quote(o.pdpType ?? 'IP')},${quote(o.apn)}`);
     await this.setCipMode(o.transparent === true ? 1 : 0);
-    if (this.receiveMode === 'push') {
+    await this.configureSockets();
+    await this.netOpen();
+    await this.setReceiveMode();
+    const ip = await this.ipAddress();
+    this.info_ = { ip, rssi, registration, echo: this.channel.echo === 'on' };
+    this.wasReset = false;
+    return this.info_;
+  }
+
+  /** Push framing and CIPCCFG, before NETOPEN (udpRecvmode must precede it). */
+  private async configureSockets(): Promise<void> {
+    const o = this.options;
+    const push = this.receiveMode === 'push';
+    this.pushHeaderInUse = 'ipd';
+    if (push) {
       // Defaults, but a previous host may have changed them (NO_SAVE). Refusals are not fatal: the
       // parser frames every header variant, these only make the link number or source visible.
       await this.optional('AT+CIPHEAD=1');
       await this.optional('AT+CIPSRIP=1');
-      if (o.pushHeader === 'receive') await this.optional('AT+CIPCCFG=10,0,0,1,1,0,500');
     }
-    await this.netOpen();
+    const header = push && o.pushHeader === 'receive' ? 1 : 0;
+    // NmRetry 10, DelayTm 0, Ack 0, errMode 1 (text), HeaderType, AsyncMode 0, TimeoutVal 500
+    // (RT-Thread's values, spec §2.2.13); the 8th value exists on A76XX only.
+    const seven = `AT+CIPCCFG=10,0,0,1,${header},0,500`;
+    let accepted = false;
+    if (o.udpByPacket === true) accepted = await this.optional(`${seven},1`);
+    if (!accepted && header === 1) accepted = await this.optional(seven);
+    if (accepted && header === 1) this.pushHeaderInUse = 'receive';
+  }
+
+  /** AT+CIPRXGET=0 (push) or 1 (buffer; 5 = 1 with source addresses, when asked and accepted). */
+  private async setReceiveMode(): Promise<void> {
+    this.rxAddresses = false;
+    if (this.receiveMode === 'buffer' && this.options.rxSourceAddress === true && (await this.optional('AT+CIPRXGET=5'))) {
+      this.rxAddresses = true;
+      return;
+    }
     await this.command(`AT+CIPRXGET=${this.receiveMode === 'buffer' ? 1 : 0}`);
-    const ip = await this.ipAddress();
-    this.info_ = { ip, rssi, registration, echo: this.channel.echo === 'on' };
-    return this.info_;
+  }
+
+  /**
+   * Make the socket service usable again. After a module reset: the whole bring-up. After a network
+   * loss (`+CIPEVENT`): AT+NETCLOSE if `AT+NETOPEN?` still says open (spec §4), AT+NETOPEN, and
+   * the receive mode again. Links the loss closed stay 'closed' until their owners release them.
+   */
+  async recover(): Promise<void> {
+    if (this.wasReset || this.info_ === undefined) {
+      await this.bringUp();
+      return;
+    }
+    const state = responseValue(await this.command('AT+NETOPEN?'), '+NETOPEN:');
+    if (state === '1' && !this.networkOpen) await this.netClose();
+    if (state !== '1' || !this.networkOpen) await this.netOpen();
+    await this.setReceiveMode();
+    this.info_ = { ...this.info_, ip: await this.ipAddress() };
   }
 
   /** A command whose refusal (ERROR) is acceptable; timeouts and a closed channel still throw. */
@@ -217,7 +308,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   private async sync(): Promise<void> {
     const attempts = this.options.syncAttempts ?? 5;
     const timeoutMs = this.options.syncTimeoutMs ?? 1_000;
-    const guardMs = this.options.escapeGuardMs ?? 1_000;
+    const guardMs = this.options.escapeGuardMs ?? this.options.guardMs ?? 1_000;
     let last: Error | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (guardMs > 0 && attempt === Math.floor(attempts / 2) + 1 && attempt > 1) await this.escapeAttempt(guardMs);
@@ -426,26 +517,70 @@ export class Modem extends EventEmitter<ModemEvents> {
         entry.type = type;
         entry.server = undefined;
         entry.remote = entry.remote ?? remote;
+        entry.transparent = isConnectLine(response.final);
       },
     };
   }
 
-  /** AT+CIPCLOSE=<link>; the link is closed afterwards even if the module says it was not open (err 4). */
+  /**
+   * AT+CIPCLOSE=<link>; the link is closed afterwards even if the module says it was not open
+   * (err 4). A transparent link in data mode is first left with `+++` (it may turn out closed).
+   */
   async closeLink(link: number): Promise<void> {
     checkLink(link);
-    const prefix = `+CIPCLOSE: ${link},`;
+    const entry = this.linkAt(link);
+    entry.closing = true;
     try {
-      const response = await this.command(`AT+CIPCLOSE=${link}`, {
-        responsePrefixes: [prefix],
-        completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPCLOSE') },
-        onSuccess: () => this.markClosed(link),
-      });
-      if (completionErr(response) !== 0) throw completionFailure(response, link);
-    } catch (error) {
-      // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed now.
-      if (!(error instanceof AtCommandError && error.err === Err.NotSupported)) throw error;
+      if (entry.transparent && this.channel.inDataMode) {
+        const ended = await this.channel.escapeDataMode();
+        if (ended !== 'OK' || entry.state !== 'open') {
+          this.markClosed(link);
+          return;
+        }
+      }
+      const prefix = `+CIPCLOSE: ${link},`;
+      try {
+        const response = await this.command(`AT+CIPCLOSE=${link}`, {
+          responsePrefixes: [prefix],
+          completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPCLOSE') },
+          onSuccess: () => this.markClosed(link),
+        });
+        if (completionErr(response) !== 0) throw completionFailure(response, link);
+      } catch (error) {
+        // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed now.
+        if (!(error instanceof AtCommandError && error.err === Err.NotSupported)) throw error;
+      }
+      this.markClosed(link);
+    } finally {
+      if (this.links[link] === entry) entry.closing = false;
     }
-    this.markClosed(link);
+  }
+
+  /** Transparent link 0: `+++` to online command mode (`OK`), or `CLOSED` if it ended meanwhile. */
+  async escapeDataMode(): Promise<'command' | 'closed'> {
+    const line = await this.channel.escapeDataMode();
+    return line === 'OK' ? 'command' : 'closed';
+  }
+
+  /** Transparent link 0: `ATO` back to data mode; `NO CARRIER` means the link is gone (LinkClosedError). */
+  async resumeDataMode(): Promise<void> {
+    try {
+      await this.channel.resumeDataMode();
+    } catch (error) {
+      if (!(error instanceof AtCommandError)) throw error;
+      this.onTransparentClosed(error.final);
+      throw new LinkClosedError(0, `ATO answered ${error.final}`);
+    }
+  }
+
+  /** Transparent link 0 data: straight to the module; `callback` once the transport took it. */
+  writeTransparent(data: Uint8Array, callback: (error?: Error | null) => void): void {
+    const entry = this.linkAt(0);
+    if (!entry.transparent || entry.state !== 'open') {
+      queueMicrotask(() => callback(new LinkClosedError(0, 'no transparent link open')));
+      return;
+    }
+    this.channel.writeData(data, callback);
   }
 
   /**
@@ -485,7 +620,30 @@ export class Modem extends EventEmitter<ModemEvents> {
     return sent;
   }
 
+  /**
+   * One AT+CIPSEND. `+CIPSEND: <link>,<n>,0` (own send buffer or the peer's window full: nothing
+   * was taken) and `+CIPERROR: 8` (Busy: an earlier send still unconfirmed) are retried after a
+   * growing pause, within the CIPSEND response time; -1 (the connection is gone) is final.
+   */
   private async sendChunk(link: number, chunk: Buffer, to: RemoteAddress | undefined): Promise<void> {
+    const deadline = Date.now() + this.time('+CIPSEND');
+    for (let pause = SEND_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, SEND_RETRY_MAX_MS)) {
+      let confirmed: number;
+      try {
+        confirmed = await this.sendOnce(link, chunk, to);
+      } catch (error) {
+        if (!(error instanceof AtCommandError && error.err === Err.Busy) || Date.now() + pause > deadline) throw error;
+        await sleep(pause);
+        continue;
+      }
+      if (confirmed === chunk.length) return;
+      if (confirmed !== 0 || Date.now() + pause > deadline) throw new SendFailedError(link, chunk.length, confirmed);
+      await sleep(pause);
+    }
+  }
+
+  /** AT+CIPSEND with its data; resolves with `<cnfSendLength>` (-1 when the line is missing or odd). */
+  private async sendOnce(link: number, chunk: Buffer, to: RemoteAddress | undefined): Promise<number> {
     const target = to === undefined ? '' : `,${quote(to.address)},${to.port}`;
     const prefix = `+CIPSEND: ${link},`;
     const response = await this.command(`AT+CIPSEND=${link},${chunk.length}${target}`, {
@@ -494,20 +652,25 @@ export class Modem extends EventEmitter<ModemEvents> {
       completion: { match: (l) => l.startsWith(prefix), what: `${prefix}${chunk.length},<cnf>`, timeoutMs: this.time('+CIPSEND') },
     });
     const m = /^\+CIPSEND: ?(\d+), ?(-?\d+), ?(-?\d+)$/.exec(response.completion ?? '');
-    const requested = m === null ? chunk.length : Number(m[2]);
-    const confirmed = m === null ? -1 : Number(m[3]);
-    if (confirmed !== requested || requested !== chunk.length) throw new SendFailedError(link, chunk.length, confirmed);
+    if (m === null || Number(m[2]) !== chunk.length) return -1;
+    return Number(m[3]);
   }
 
-  /** Buffer mode: AT+CIPRXGET=2,<link>,<max> → the bytes and how many remain ("No data" = empty). */
-  async read(link: number, max = MAX_READ): Promise<{ bytes: Buffer; rest: number }> {
+  /**
+   * Buffer mode: AT+CIPRXGET=2,<link>,<max> → the bytes and how many remain ("No data" = empty);
+   * with CIPRXGET=5 also where they came from (`+CIPRXGETIP: <ip>:<port>`, spec §2.2.5, Q10).
+   */
+  async read(link: number, max = MAX_READ): Promise<{ bytes: Buffer; rest: number; from?: RemoteAddress }> {
     checkLink(link);
     const length = Math.max(1, Math.min(MAX_READ, Math.floor(max)));
     try {
-      const response = await this.command(`AT+CIPRXGET=2,${link},${length}`, { responsePrefixes: ['+CIPRXGET: 2,', '+IP ERROR:'] });
+      const response = await this.command(`AT+CIPRXGET=2,${link},${length}`, {
+        responsePrefixes: ['+CIPRXGET: 2,', '+CIPRXGETIP:', '+IP ERROR:'],
+      });
       const block = response.blocks.find((b) => b.link === link);
       if (block === undefined) return { bytes: Buffer.alloc(0), rest: 0 };
-      return { bytes: block.bytes, rest: block.rest };
+      const from = sourceOf(response.lines);
+      return from === undefined ? { bytes: block.bytes, rest: block.rest } : { bytes: block.bytes, rest: block.rest, from };
     } catch (error) {
       if (error instanceof AtCommandError && isNoData(error)) return { bytes: Buffer.alloc(0), rest: 0 };
       throw error;
@@ -542,6 +705,16 @@ export class Modem extends EventEmitter<ModemEvents> {
     await this.command(`AT+SERVERSTART=${port},${index}${backlog === undefined ? '' : `,${backlog}`}`, {
       responsePrefixes: ['+CIPERROR:'],
     });
+  }
+
+  /** The port server `index` listens on, from `AT+SERVERSTART?` (what port 0 turned into); undefined if not listed. */
+  async serverPort(index: number): Promise<number | undefined> {
+    const response = await this.command('AT+SERVERSTART?', { responsePrefixes: ['+SERVERSTART:', '+CIPERROR:'] });
+    for (const line of response.lines) {
+      const m = /^\+SERVERSTART: ?(\d+), ?(\d+)$/.exec(line);
+      if (m !== null && Number(m[1]) === index) return Number(m[2]);
+    }
+    return undefined;
   }
 
   /** AT+SERVERSTOP=<index>: `+SERVERSTOP: <index>,<err>` before or after OK (spec §2.2.15). */
@@ -598,6 +771,30 @@ export class Modem extends EventEmitter<ModemEvents> {
     return open.length === 1 ? open[0] : undefined;
   }
 
+  private onPassthrough(bytes: Buffer): void {
+    this.emit('data', 0, bytes, undefined);
+  }
+
+  /** `CLOSED` in data mode: the peer's close, or data? The channel asks the module (`+++`). */
+  private async checkTransparentEnd(): Promise<void> {
+    try {
+      if ((await this.channel.probeDataMode()) === 'data') await this.resumeDataMode();
+    } catch (error) {
+      // Channel gone (its own event tells), or the module did not answer as a module would.
+      if (!(error instanceof LinkClosedError) && !this.channel.closed) this.onTransparentClosed('no answer to +++');
+    }
+  }
+
+  /** Link 0's transparent connection ended (`CLOSED`, or `NO CARRIER` after `ATO`). */
+  private onTransparentClosed(why: string): void {
+    const entry = this.linkAt(0);
+    this.channel.dropHeldData(new LinkClosedError(0, why));
+    if (!entry.transparent || entry.state !== 'open') return;
+    const reason = entry.closing ? 0 : 1;
+    this.markClosed(0);
+    this.emit('link-closed', 0, reason);
+  }
+
   private onRxNotice(line: string): void {
     const link = Number(/^\+CIPRXGET: ?1,(\d+)$/.exec(line)?.[1]);
     if (Number.isInteger(link) && link >= 0 && link < LINK_COUNT) this.emit('readable', link);
@@ -618,8 +815,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     const link = Number(m[1]);
     if (link >= LINK_COUNT) return;
     const remote = { address: (m[3] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[4]) };
-    this.links[link] = { state: 'open', type: 'tcp', remote, server: Number(m[2]) };
-    this.emit('client', { link, server: Number(m[2]), remote });
+    const server = Number(m[2]);
+    // In transparent mode server 0's client is link 0 in data mode (`CONNECT` follows, AN§3.4.1).
+    const transparent = this.transparent && link === 0 && server === 0;
+    this.links[link] = { state: 'open', type: 'tcp', remote, server, transparent, closing: false };
+    this.emit('client', { link, server, remote });
   }
 
   private onNetworkLost(line: string): void {
@@ -634,6 +834,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   private onReset(line: string): void {
     this.networkOpen = false;
+    this.wasReset = true;
     for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') this.markClosed(link);
     this.emit('reset', line);
   }
@@ -679,7 +880,16 @@ function completionFailure(response: AtResponse, index?: number): AtCommandError
 }
 
 function freshLink(): Link {
-  return { state: 'free', type: undefined, remote: undefined, server: undefined };
+  return { state: 'free', type: undefined, remote: undefined, server: undefined, transparent: false, closing: false };
+}
+
+/** `+CIPRXGETIP: <ip>:<port>` of a CIPRXGET=5 read (layout undocumented, Q10: tolerant). */
+function sourceOf(lines: readonly string[]): RemoteAddress | undefined {
+  for (const line of lines) {
+    const m = /^\+CIPRXGETIP: ?"?([^"]+?)"?[:,] ?(\d+)$/.exec(line);
+    if (m !== null) return { address: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+  }
+  return undefined;
 }
 
 function checkLink(link: number): void {

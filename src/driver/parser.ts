@@ -14,7 +14,11 @@
  * - the echo of what the host sent is recognised because the host says what it sent: a command
  *   echo (`expectEcho`) at any line start, a data echo (`expectDataEcho`) right after the prompt;
  * - in passthrough (transparent data mode) every byte is data, optionally until a watched result
- *   line such as `<CR><LF>OK<CR><LF>` after `+++`.
+ *   line such as `<CR><LF>OK<CR><LF>` after `+++`;
+ * - in passthrough a watched "close marker" (`<CR><LF>CLOSED<CR><LF>`, what the module prints when
+ *   the peer ends a transparent link, spec §3.4 / Q2) cannot be told from data by its bytes: the
+ *   parser stops there, says so (`close-candidate`) and holds everything from the marker on until
+ *   the host has found out which it was (`settleHeld`).
  *
  * Payload bytes are never interpreted: a block's bytes are sliced by length before any line logic.
  * Lines are decoded as latin1 so every byte survives. Emitted buffers may share memory with the
@@ -44,7 +48,9 @@ export type ModuleEvent =
   /** A CIPRXGET=2 (raw) or =3 (hex, decoded here) read: the header's numbers and the bytes. */
   | { readonly kind: 'rxget'; readonly mode: 2 | 3; readonly link: number; readonly rest: number; readonly bytes: Buffer }
   /** Bytes in transparent data mode. */
-  | { readonly kind: 'passthrough'; readonly bytes: Buffer };
+  | { readonly kind: 'passthrough'; readonly bytes: Buffer }
+  /** The watched close marker appeared in passthrough: bytes from it on are held (`settleHeld`). */
+  | { readonly kind: 'close-candidate' };
 
 export type ModuleEventSink = (event: ModuleEvent) => void;
 
@@ -104,6 +110,10 @@ export class ModuleOutputParser {
   private promptSpaceSkipped = false;
   private passthrough = false;
   private passthroughEnds: readonly Buffer[] = [];
+  private closeMarker: Buffer | undefined;
+  /** From a close marker on, everything fed is held here until `settleHeld`. */
+  private held: Buffer[] | undefined;
+  private heldLength = 0;
 
   constructor(sink: ModuleEventSink) {
     this.sink = sink;
@@ -159,13 +169,43 @@ export class ModuleOutputParser {
     this.passthroughEnds = [];
   }
 
+  /**
+   * In passthrough, stop at `<CR><LF>text<CR><LF>` (undefined = stop watching): emit
+   * `close-candidate` and hold that and everything after it until `settleHeld`.
+   */
+  watchCloseMarker(text: string | undefined): void {
+    this.closeMarker = text === undefined ? undefined : Buffer.from(`\r\n${text}\r\n`, 'latin1');
+  }
+
+  /** Bytes held since a close candidate (undefined when none is pending). */
+  get heldBytes(): Buffer | undefined {
+    if (this.held === undefined) return undefined;
+    if (this.held.length > 1) this.held = [Buffer.concat(this.held)];
+    return this.held[0] ?? EMPTY;
+  }
+
+  /**
+   * Decide a close candidate: the first `dataBytes` held bytes are passthrough data; the rest is
+   * parsed as command-mode output (`then: 'command'`) or as passthrough again (`then: 'data'`).
+   */
+  settleHeld(dataBytes: number, then: 'command' | 'data'): void {
+    const held = this.heldBytes;
+    if (held === undefined) return;
+    this.held = undefined;
+    this.heldLength = 0;
+    const split = Math.max(0, Math.min(dataBytes, held.length));
+    if (split > 0) this.sink({ kind: 'passthrough', bytes: held.subarray(0, split) });
+    if (then === 'command') this.leavePassthrough();
+    if (split < held.length) this.feed(held.subarray(split));
+  }
+
   get inPassthrough(): boolean {
     return this.passthrough;
   }
 
   /** Bytes held because the item they start has not ended yet. */
   get bufferedBytes(): number {
-    return this.pending.length + (this.raw?.filled ?? 0);
+    return this.pending.length + (this.raw?.filled ?? 0) + this.heldLength;
   }
 
   /** Drop all state (the module restarted, or the transport was replaced). */
@@ -180,9 +220,18 @@ export class ModuleOutputParser {
     this.afterPrompt = false;
     this.passthrough = false;
     this.passthroughEnds = [];
+    this.held = undefined;
+    this.heldLength = 0;
   }
 
   feed(chunk: Uint8Array): void {
+    if (this.held !== undefined) {
+      if (chunk.length > 0) {
+        this.held.push(Buffer.from(chunk));
+        this.heldLength += chunk.length;
+      }
+      return;
+    }
     let data: Buffer;
     if (this.pending.length === 0) data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     else data = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
@@ -367,18 +416,29 @@ export class ModuleOutputParser {
 
   /** Passthrough bytes up to a watched end; -1 = the rest is held (it may start an end marker). */
   private feedPassthrough(data: Buffer, pos: number): number {
-    const ends = this.passthroughEnds;
+    const ends = this.closeMarker === undefined ? this.passthroughEnds : [...this.passthroughEnds, this.closeMarker];
     if (ends.length === 0) {
       this.sink({ kind: 'passthrough', bytes: data.subarray(pos) });
       return data.length;
     }
     let hit = -1;
+    let hitMarker: Buffer | undefined;
     for (const marker of ends) {
       const at = data.indexOf(marker, pos);
-      if (at >= 0 && (hit < 0 || at < hit)) hit = at;
+      if (at >= 0 && (hit < 0 || at < hit)) {
+        hit = at;
+        hitMarker = marker;
+      }
     }
     if (hit >= 0) {
       if (hit > pos) this.sink({ kind: 'passthrough', bytes: data.subarray(pos, hit) });
+      if (hitMarker === this.closeMarker) {
+        const rest = Buffer.from(data.subarray(hit));
+        this.held = [rest];
+        this.heldLength = rest.length;
+        this.sink({ kind: 'close-candidate' });
+        return -1;
+      }
       this.leavePassthrough();
       return hit;
     }

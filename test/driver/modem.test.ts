@@ -198,7 +198,7 @@ for (const chunking of CHUNKINGS) {
     }));
 }
 
-test('modem: a long write is chunked at 1500 and paced by +CIPSEND; cnf 0 fails the write', () =>
+test('modem: a long write is chunked at 1500 and paced by +CIPSEND; cnf 0 and Busy are retried, -1 fails the write', () =>
   withFixture({
     fixture: 'cipsend-chunked.txt',
     vars: { A1500: 'a'.repeat(1500), B1500: 'b'.repeat(1500), C200: 'c'.repeat(200) },
@@ -210,7 +210,7 @@ test('modem: a long write is chunked at 1500 and paced by +CIPSEND; cnf 0 fails 
         (e: unknown) => e as SendFailedError,
       );
       assert.ok(error instanceof SendFailedError);
-      assert.deepEqual([error.code, error.link, error.requested, error.confirmed], ['A76XX_SEND_FAILED', 3, 200, 0]);
+      assert.deepEqual([error.code, error.link, error.requested, error.confirmed], ['A76XX_SEND_FAILED', 3, 200, -1]);
     },
   }));
 
