@@ -86,7 +86,7 @@ async function handle(plane: ControlPlane, options: ControlServerOptions, reques
       throw new ControlError('unauthorized', 'missing or wrong token (Authorization: Bearer <token>)');
     }
     const path = new URL(request.url ?? '/', 'http://control').pathname.replace(/\/+$/, '');
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = path.split('/').filter(Boolean).map(decodePart);
     const method = request.method ?? 'GET';
     const body = await readBody(request);
 
@@ -127,6 +127,14 @@ async function handle(plane: ControlPlane, options: ControlServerOptions, reques
     // Drain what the client still sends, so it reads our answer rather than a reset.
     request.resume();
     reply(response, err.status, { ok: false, error: { code: err.code, message: err.message } });
+  }
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ControlError('bad-request', `cannot decode ${JSON.stringify(part)} in the path`);
   }
 }
 

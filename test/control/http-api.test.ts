@@ -107,6 +107,7 @@ test('http api: bad verbs, bad modems, bad arguments, bad JSON, wrong methods, b
       ['POST', '/v1', '{}', 405, 'method-not-allowed'],
       ['GET', '/v2', undefined, 404, 'not-found'],
       ['GET', '/v1/modems/a/verbs', undefined, 404, 'not-found'],
+      ['GET', '/v1/modems/%E0%A4%A/status', undefined, 400, 'bad-request'],
       ['POST', '/v1/modems/a/verbs/csq', JSON.stringify({ rssi: 1, pad: 'x'.repeat(70_000) }), 413, 'too-large'],
     ];
     for (const [method, path, body, status, code] of cases) {
