@@ -11,6 +11,7 @@ import { powerOnState, type ModemState } from './state.js';
 import { COMMANDS, LENIENT_ALIASES, S_REGISTER_KEY } from './commands/index.js';
 import {
   ERROR,
+  NONE,
   OK,
   type CommandContext,
   type DataRequest,
@@ -67,6 +68,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   private readonly editor = new LineEditor();
   private inbox: Buffer = EMPTY;
   private busy = false;
+  /** Bumped by `reboot()`: a command of an earlier life prints nothing more and holds nothing up. */
+  private life = 0;
   private responseOpen = false;
   private dataPhase: DataPhase | undefined;
   private dataMode: DataModeHandler | undefined;
@@ -140,15 +143,17 @@ export class Modem extends EventEmitter<ModemEvents> {
   private async runLine(body: string, overflow: boolean): Promise<void> {
     this.busy = true;
     this.responseOpen = false;
+    const life = this.life;
     let outcome: Outcome;
     try {
       // Always finish asynchronously: the pump that started this line is still on the stack, and
       // re-entering it from here would run the same input again.
-      outcome = await (overflow ? ERROR : this.runCommands(body));
+      outcome = await (overflow ? ERROR : this.runCommands(body, life));
     } catch (err) {
       this.log(`internal error on AT${body}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       outcome = ERROR;
     }
+    if (this.life !== life) return; // the module rebooted meanwhile: the command died with it
     this.writeFinal(outcome);
     this.busy = false;
     this.responseOpen = false;
@@ -156,7 +161,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.pump();
   }
 
-  private async runCommands(body: string): Promise<Outcome> {
+  private async runCommands(body: string, life: number): Promise<Outcome> {
     let commands: AtCommand[];
     try {
       commands = parseCommandLine(body);
@@ -164,19 +169,20 @@ export class Modem extends EventEmitter<ModemEvents> {
       return ERROR;
     }
     for (const command of commands) {
-      const outcome = await this.dispatch(command);
+      if (this.life !== life) return NONE;
+      const outcome = await this.dispatch(command, life);
       if (outcome.kind !== 'ok') return outcome;
     }
     return OK;
   }
 
-  private async dispatch(command: AtCommand): Promise<Outcome> {
+  private async dispatch(command: AtCommand, life: number): Promise<Outcome> {
     const key = /^S\d+$/.test(command.name) ? S_REGISTER_KEY : command.name;
     const spec = COMMANDS.get(key) ?? this.aliasOf(key);
     const handler = spec?.[command.form];
     if (handler === undefined) return ERROR;
     try {
-      return await handler(this.contextFor(command));
+      return await handler(this.contextFor(command, life));
     } catch (err) {
       if (err instanceof ParamError) return ERROR;
       throw err;
@@ -188,24 +194,30 @@ export class Modem extends EventEmitter<ModemEvents> {
     return target === undefined ? undefined : COMMANDS.get(target);
   }
 
-  private contextFor(command: AtCommand): CommandContext {
+  /** A handler's view of the port; once the module rebooted, a handler still running is cut off. */
+  private contextFor(command: AtCommand, life: number): CommandContext {
     const modem = this;
+    const alive = () => this.life === life;
     return {
       modem,
       state: this.state,
       command,
       params: new Params(command.params),
-      info: (line) => this.writeInfo(line),
-      raw: (bytes) => this.emitOutput(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes)),
+      info: (line) => {
+        if (alive()) this.writeInfo(line);
+      },
+      raw: (bytes) => {
+        if (alive()) this.emitOutput(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
+      },
       ipError: (code) => {
-        this.writeInfo(`+IP ERROR: ${this.ipErrorInfo(code)}`);
+        if (alive()) this.writeInfo(`+IP ERROR: ${this.ipErrorInfo(code)}`);
         return ERROR;
       },
       failWith: (line) => {
-        this.writeInfo(line);
+        if (alive()) this.writeInfo(line);
         return ERROR;
       },
-      readData: (request) => this.readData(request),
+      readData: (request) => (alive() ? this.readData(request) : Promise.resolve({ kind: 'cancelled' })),
     };
   }
 
@@ -394,6 +406,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Reboot: drop every connection, restore power-on state, print the boot URCs. */
   reboot(): void {
+    this.life++;
     this.emit('reset');
     this.dataMode = undefined;
     if (this.dataPhase !== undefined) {
@@ -404,6 +417,9 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.editor.reset();
     this.inbox = EMPTY;
     this.heldUrcs = [];
+    // A command still running belongs to the old life (runLine drops its result).
+    this.busy = false;
+    this.responseOpen = false;
     this.state = powerOnState(this.config, this.state);
     this.printBootUrcs();
   }

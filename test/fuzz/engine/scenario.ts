@@ -15,11 +15,24 @@ export interface Delivery {
   readonly paused: boolean;
 }
 
+/** What may happen while a command runs. */
+export type Interrupt = 'reboot' | 'lose-network' | 'dtr-off' | 'peer-close' | 'advance';
+
 export type PeerVerb = 'peer-send' | 'peer-close' | 'peer-reset' | 'hold-writes' | 'release-writes';
 
 export type Step =
-  /** `<prefix><body><CR>` then `tail` right behind it (data of a send, an LF, another line). */
-  | { readonly kind: 'line'; readonly prefix: string; readonly body: string; readonly tail: string; readonly delivery: Delivery }
+  /**
+   * `<prefix><body><CR>` then `tail` right behind it (data of a send, an LF, another line); then,
+   * while the command may still be running, an `interrupt`.
+   */
+  | {
+      readonly kind: 'line';
+      readonly prefix: string;
+      readonly body: string;
+      readonly tail: string;
+      readonly delivery: Delivery;
+      readonly interrupt?: Interrupt;
+    }
   /** Raw bytes: noise in command mode, data in a data phase or in data mode. */
   | { readonly kind: 'bytes'; readonly bytes: string; readonly delivery: Delivery }
   /** End a data phase (ESC, then enough filler) or data mode (`+++` with guard times). */
@@ -75,7 +88,20 @@ const payload: fc.Arbitrary<string> = fc.oneof(
 const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 45,
-    arbitrary: fc.record({ kind: fc.constant('line' as const), prefix: atPrefix, body: commandBody, tail, delivery }),
+    arbitrary: fc.record(
+      {
+        kind: fc.constant('line' as const),
+        prefix: atPrefix,
+        body: commandBody,
+        tail,
+        delivery,
+        interrupt: fc.oneof(
+          { weight: 12, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constantFrom<Interrupt>('reboot', 'lose-network', 'dtr-off', 'peer-close', 'advance') },
+        ),
+      },
+      { requiredKeys: ['kind', 'prefix', 'body', 'tail', 'delivery'] },
+    ),
   },
   { weight: 7, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: burst, delivery }) },
   { weight: 5, arbitrary: fc.constant<Step>({ kind: 'finish' }) },

@@ -5,7 +5,7 @@ import { loseNetwork, socketService, type SocketService } from '../../../src/emu
 import { Modem } from '../../../src/emulator/modem.js';
 import { checkAnswers, checkLinkTable } from './consistency.js';
 import { FuzzNetwork } from './fuzz-network.js';
-import type { Delivery, PeerVerb, Scenario, Step } from './scenario.js';
+import type { Delivery, Interrupt, PeerVerb, Scenario, Step } from './scenario.js';
 
 /**
  * Plays a fuzz scenario against an in-process Modem on a FakeClock and a FuzzNetwork (scripted peers), and
@@ -72,6 +72,8 @@ class Session {
   private readonly chunks: Buffer[] = [];
   private resets = 0;
   private mode: Mode = 'idle';
+  /** Output chunk of the last reboot, until the host sends again: nothing may answer a command of before. */
+  private rebootedAt: number | undefined;
   /** Where the data phase in progress began (output chunk, resets so far). */
   private dataPhaseFrom: { chunk: number; resets: number } | undefined;
   private lines = 0;
@@ -95,7 +97,11 @@ class Session {
       this.chunks.push(bytes);
       if (this.record) this.unrecorded.push(bytes);
     });
-    this.modem.on('reset', () => this.resets++);
+    this.modem.on('reset', () => {
+      this.resets++;
+      // AT+CPOF also resets the services, and its own OK follows; a reboot ends every command.
+      if (!this.modem.state.poweredOff) this.rebootedAt ??= this.chunks.length;
+    });
     if (this.record) this.write(`#! dialect=${scenario.dialect}`);
   }
 
@@ -128,7 +134,7 @@ class Session {
   private async play(step: Step): Promise<void> {
     switch (step.kind) {
       case 'line':
-        await this.typeLine(step.prefix + step.body, step.tail, step.delivery);
+        await this.typeLine(step.prefix + step.body, step.tail, step.delivery, step.interrupt);
         return;
       case 'bytes':
         await this.send(Buffer.from(step.bytes, 'latin1'), step.delivery);
@@ -202,12 +208,13 @@ class Session {
   }
 
   /** Type a command line; a line typed while idle must be answered (or open a data phase). */
-  private async typeLine(text: string, tail: string, delivery: Delivery): Promise<void> {
+  private async typeLine(text: string, tail: string, delivery: Delivery, interrupt?: Interrupt): Promise<void> {
     const wasIdle = this.mode === 'idle';
     const from = this.chunks.length;
     const resets = this.resets;
     this.lines++;
     await this.send(Buffer.from(`${text}\r${tail}`, 'latin1'), delivery);
+    if (interrupt !== undefined) await this.interrupt(interrupt);
     await this.settle();
     if (!wasIdle || this.resets !== resets) return;
     const printed = this.chunks.slice(from);
@@ -223,6 +230,27 @@ class Session {
     if (finals === 0) this.fail(`no final result code for ${JSON.stringify(text.slice(0, 200))}`);
     // One line in, one final result out (a <CR> inside or behind the line makes more lines).
     if (finals > 1 && !`${text}${tail}`.includes('\r')) this.fail(`${finals} final result codes for ${JSON.stringify(text.slice(0, 200))}`);
+  }
+
+  /** Something that happens while the command may still be running (one turn after it was typed). */
+  private async interrupt(what: Interrupt): Promise<void> {
+    switch (what) {
+      case 'reboot':
+        return this.act('reboot', () => this.modem.reboot());
+      case 'lose-network':
+        return this.act('lose-network', () => loseNetwork(this.modem));
+      case 'dtr-off':
+        await this.act('dtr off', () => this.modem.setDtr(false));
+        return this.act('dtr on', () => this.modem.setDtr(true));
+      case 'peer-close': {
+        const n = this.network.connections.findIndex((c) => c.endedBy === undefined);
+        const connection = this.network.connections[n];
+        if (connection !== undefined) await this.act(`peer-close ${n}`, () => connection.peerClose('remote'));
+        return;
+      }
+      case 'advance':
+        return this.act('advance 1000', () => this.clock.advance(1000));
+    }
   }
 
   /**
@@ -250,7 +278,16 @@ class Session {
 
   // ---------------------------------------------------------------- checks
 
+  /** A command running when the module rebooted died with it: no final result code may follow. */
+  private checkSinceReboot(): void {
+    if (this.rebootedAt === undefined) return;
+    const final = this.modem.state.serial.verbose ? FINAL_V1 : FINAL_V0;
+    const stale = this.chunks.slice(this.rebootedAt).find((c) => final.test(c.toString('latin1')));
+    if (stale !== undefined) this.fail(`${JSON.stringify(stale.toString('latin1'))} after a reboot, for a command typed before it`);
+  }
+
   private verify(when: string): void {
+    this.checkSinceReboot();
     if (this.logs.length > 0) this.fail(`internal error logged ${when}: ${this.logs.join('\n')}`);
     if (this.escaped.length > 0) {
       const err = this.escaped[0];
@@ -346,6 +383,8 @@ class Session {
   }
 
   private async send(bytes: Buffer, delivery: Delivery): Promise<void> {
+    this.checkSinceReboot();
+    this.rebootedAt = undefined;
     const pieces = cut(bytes, delivery.cuts);
     if (this.record) {
       this.flushOutput();
