@@ -16,7 +16,8 @@ import { exitOf, spawnCli } from './spawn-cli.js';
  * --escape-guard and --port-offset). Guards, flushes and peers run in real time on loopback.
  */
 
-const TIMEOUT_MS = 30000;
+/** Generous: CLI start-up under tsx on a busy machine takes seconds. */
+const TIMEOUT_MS = 60000;
 const TRANSCRIPTS = join(import.meta.dirname, '../transcripts');
 const CASES = ['datamode/app-note-3.2.3-tcp-transparent.txt', 'server/app-note-3.4.1-tcp-server-transparent.txt'];
 const skipPty = process.platform === 'win32' ? 'no pseudo-terminals on Windows' : false;
