@@ -47,7 +47,7 @@ export function command(): Command {
       [
         '',
         'Verbs:',
-        ...VERBS.map((v) => `  ${verbUsage(v).padEnd(44)} ${v.summary}`),
+        ...VERBS.flatMap((v) => [`  ${verbUsage(v)}`, ...wrap(v.summary, 74).map((l) => `      ${l}`)]),
         '',
         'Exit codes: 0 done, 1 the verb was refused, 2 bad usage, 3 no server / no token, 4 token refused.',
         '',
@@ -59,6 +59,22 @@ export function command(): Command {
       ].join('\n'),
     )
     .action((verb: string, words: string[], options: CtlOptions) => runCtl(verb, words, options));
+}
+
+/** Words of `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** `--control` value, with commander's error shape. */

@@ -14,7 +14,8 @@ interface ParamBase {
   /** May be left out. */
   readonly optional?: boolean;
   /** Only as `--name VALUE` on the command line, never positional. */
-  readonly option?: boolean;
+  readonly option?: boolean;  /** How the value reads in usage lines (default: the name in capitals). */
+  readonly placeholder?: string;
 }
 
 /** An integer in [min, max], or one of `also` (e.g. 99 "unknown"), or one of `words`. */
@@ -140,7 +141,7 @@ export function usageOf(spec: ParamSpec): string {
   let value: string;
   switch (spec.kind) {
     case 'int':
-      value = [spec.name.toUpperCase(), ...(spec.words ?? [])].join('|');
+      value = [spec.placeholder ?? spec.name.toUpperCase(), ...(spec.words ?? [])].join('|');
       break;
     case 'choice':
       value = spec.choices.join('|');
@@ -149,7 +150,7 @@ export function usageOf(spec: ParamSpec): string {
       value = 'on|off';
       break;
     case 'text':
-      value = spec.rest ? `${spec.name.toUpperCase()}...` : spec.name.toUpperCase();
+      value = `${spec.placeholder ?? spec.name.toUpperCase()}${spec.rest ? '...' : ''}`;
       break;
   }
   if (spec.option) value = `--${spec.name} ${value}`;

@@ -62,7 +62,7 @@ const networkLoss: VerbSpec = {
   summary:
     'the PDP context drops: +CIPEVENT: NETWORK CLOSED UNEXPECTEDLY, every link and server dies, NETOPEN? reads 0; ' +
     'the network stays out (NETOPEN fails with +NETOPEN: 1, connects fail) until network-restore, or for MS',
-  params: [{ name: 'for', kind: 'int', min: 1, max: 86_400_000, option: true, help: 'end the outage after this many ms' }],
+  params: [{ name: 'for', kind: 'int', min: 1, max: 86_400_000, option: true, placeholder: 'MS', help: 'end the outage after this many ms' }],
   run(target, args) {
     const modem = target.modem;
     const service = socketService(modem);
@@ -97,7 +97,7 @@ function peerClose(name: string, how: PeerClose, summary: string): VerbSpec {
   return {
     name,
     summary,
-    params: [{ name: 'link', kind: 'int', min: 0, max: LINK_COUNT - 1, help: 'the link number (0-9)' }],
+    params: [{ name: 'link', kind: 'int', min: 0, max: LINK_COUNT - 1, placeholder: 'N', help: 'the link number (0-9)' }],
     run(target, args) {
       const index = args.int('link');
       const link = socketService(target.modem).links[index];
@@ -223,6 +223,7 @@ const baud: VerbSpec = {
     {
       name: 'rate',
       kind: 'int',
+      placeholder: 'RATE',
       min: Math.min(...BAUD_RATES),
       max: Math.max(...BAUD_RATES),
       words: ['on', 'off'],
