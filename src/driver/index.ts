@@ -1,9 +1,18 @@
-/** The host-side driver: transports, the AT channel, the Modem and their typed errors. */
+/**
+ * The host-side driver: `A76xx.open(device, { mode })` and its net-like sockets (TcpSocket,
+ * UdpSocket, TcpServer, lookup); underneath, the Modem, the AT channel, transports, typed errors.
+ */
 export * from './errors.js';
 export * from './parser.js';
 export * from './at-channel.js';
 export * from './modem.js';
 export * from './trace.js';
+export * from './a76xx.js';
+export * from './tcp-socket.js';
+export * from './udp-socket.js';
+export * from './tcp-server.js';
+export * from './dns.js';
+export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
 export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';
 export { openTransport, transportKind, type Transport, type TransportOptions } from '../transport/client-transport.js';

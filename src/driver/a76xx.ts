@@ -1,0 +1,305 @@
+/**
+ * `A76xx`: the driver's front door. Opens the device, brings the module up for one receive mode,
+ * and makes net-like sockets over it:
+ *
+ *   const modem = await A76xx.open('tcp://127.0.0.1:7070', { mode: 'buffer' });
+ *   const socket = modem.createConnection({ port: 80, host: 'example.com' });
+ *   const udp = modem.createUdpSocket();            const server = modem.createServer(onClient);
+ *   modem.lookup('example.com', (err, address) => …);
+ *   http.get(url, { createConnection: (o) => modem.createConnection({ port: Number(o.port), host: o.hostname }) });
+ *
+ * Modes (spec §3.1): 'push' (data printed as it comes, `+RECEIVE,<link>,<len>` headers asked for
+ * so that several links can be told apart, `RECV FROM` routing if the module refuses), 'buffer'
+ * (data announced, read on demand: real back-pressure), 'transparent' (CIPMODE=1: one TCP
+ * connection on link 0, raw bytes both ways; no UDP, commands only between `+++` and `ATO`, see
+ * `commandMode`).
+ *
+ * It owns the routing of the Modem's per-link events to the socket on that link. When the network
+ * is lost (`+CIPEVENT`), the module restarts or the transport goes, every socket and server gets an
+ * error ('error' events; pending writes fail) and new sockets are refused until `recover()`.
+ */
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AtCommandError, ChannelClosedError, DnsLookupError, DriverStateError, ModuleResetError, type NetworkLostError } from './errors.js';
+import { makeLookup, type LookupFunction } from './dns.js';
+import type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
+import { Modem, SERVER_COUNT, type AcceptedClient, type ModemOptions } from './modem.js';
+import type { RemoteAddress } from './parser.js';
+import { TcpServer } from './tcp-server.js';
+import type { RemoteInfo } from './udp-socket.js';
+import { TcpSocket, type TcpConnectOptions, type TcpSocketOptions } from './tcp-socket.js';
+import { UdpSocket } from './udp-socket.js';
+import type { PushBlock } from './at-channel.js';
+import { openTransport } from '../transport/client-transport.js';
+
+export interface A76xxOptions extends ModemOptions {
+  /** Receive mode (default 'push'). */
+  mode?: SocketMode;
+}
+
+export interface A76xxEvents {
+  /** `+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY`: every socket failed; `recover()` to go on. */
+  'network-lost': [error: NetworkLostError];
+  /** The module restarted (boot URC): every socket failed; `recover()` brings it up again. */
+  reset: [line: string];
+  /** The transport is gone (or `close()` was called). */
+  close: [error: ChannelClosedError];
+  /** Something was dropped that should not have been (data for a link nobody owns, …). */
+  warning: [message: string];
+}
+
+export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
+  readonly modem: Modem;
+  readonly mode: SocketMode;
+  /** `dns.lookup`-compatible resolution through the module (`AT+CDNSGIP`). */
+  readonly lookup: LookupFunction;
+  private readonly users = new Map<number, LinkUser>();
+  private readonly servers: (ServerUser | undefined)[] = new Array<ServerUser | undefined>(SERVER_COUNT).fill(undefined);
+  /** Buffer-mode notices for links nobody owns yet (an accepted client's data before its socket). */
+  private readonly unclaimedReadable = new Set<number>();
+  private lost: Error | undefined;
+  private restarted: Error | undefined;
+  private closedWith: ChannelClosedError | undefined;
+  private closing = false;
+
+  /** Open the device (or a ready transport) and bring the module up for `options.mode`. */
+  static async open(target: string | Duplex, options: A76xxOptions = {}): Promise<A76xx> {
+    const mode = options.mode ?? 'push';
+    const transport = typeof target === 'string' ? await openTransport(target, options) : target;
+    const name = options.name ?? (typeof target === 'string' ? target : undefined);
+    const modem = new Modem(transport, { ...modemOptionsFor(mode), ...options, ...(name === undefined ? {} : { name }) });
+    try {
+      await modem.bringUp();
+    } catch (error) {
+      await modem.close();
+      throw error;
+    }
+    return new A76xx(modem, mode);
+  }
+
+  /** Wrap a Modem that `bringUp()` brought up with the settings of `mode` (`modemOptionsFor`). */
+  constructor(modem: Modem, mode: SocketMode) {
+    super();
+    this.modem = modem;
+    this.mode = mode;
+    this.lookup = makeLookup((hostname, family) => this.resolve(hostname, family));
+    modem.on('data', (link, bytes, from) => this.onData(link, bytes, from));
+    modem.on('readable', (link) => this.onReadable(link));
+    modem.on('link-closed', (link, reason) => this.users.get(link)?.linkClosed(reason));
+    modem.on('client', (client) => this.onClient(client));
+    modem.on('unrouted', (block) => this.onUnrouted(block));
+    modem.on('network-lost', (error) => {
+      this.lost = error;
+      this.failAll(error);
+      this.emit('network-lost', error);
+    });
+    modem.on('reset', (line) => {
+      const error = new ModuleResetError(line);
+      this.restarted = error;
+      this.failAll(error);
+      this.emit('reset', line);
+    });
+    modem.on('close', (error) => {
+      this.closedWith = error;
+      if (!this.closing) this.failAll(error);
+      this.emit('close', error);
+    });
+  }
+
+  /** The module's IP on the socket PDP (`AT+IPADDR` at bring-up / recovery). */
+  get localAddress(): string | undefined {
+    return this.modem.info?.ip;
+  }
+
+  // ---------------------------------------------------------------- sockets
+
+  /** A connected TcpSocket, like `net.createConnection` (connects at once; 'connect' when open). */
+  createConnection(options: TcpConnectOptions & TcpSocketOptions, listener?: () => void): TcpSocket;
+  createConnection(port: number, host?: string, listener?: () => void): TcpSocket;
+  createConnection(target: number | (TcpConnectOptions & TcpSocketOptions), hostOrListener?: string | (() => void), listener?: () => void): TcpSocket {
+    if (typeof target === 'number') {
+      const socket = new TcpSocket(this);
+      return typeof hostOrListener === 'string' ? socket.connect(target, hostOrListener, listener) : socket.connect(target, hostOrListener);
+    }
+    const socket = new TcpSocket(this, target);
+    return socket.connect(target, typeof hostOrListener === 'function' ? hostOrListener : listener);
+  }
+
+  /** Alias of `createConnection`, as `net.connect`. */
+  connect(options: TcpConnectOptions & TcpSocketOptions, listener?: () => void): TcpSocket;
+  connect(port: number, host?: string, listener?: () => void): TcpSocket;
+  connect(target: number | (TcpConnectOptions & TcpSocketOptions), hostOrListener?: string | (() => void), listener?: () => void): TcpSocket {
+    return typeof target === 'number'
+      ? this.createConnection(target, typeof hostOrListener === 'string' ? hostOrListener : undefined, typeof hostOrListener === 'function' ? hostOrListener : listener)
+      : this.createConnection(target, typeof hostOrListener === 'function' ? hostOrListener : listener);
+  }
+
+  /** An unconnected TcpSocket (`socket.connect(port, host)` later), as `new net.Socket()`. */
+  createSocket(options?: TcpSocketOptions): TcpSocket {
+    return new TcpSocket(this, options);
+  }
+
+  /** A UdpSocket, like `dgram.createSocket('udp4')`. */
+  createUdpSocket(messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
+    const socket = new UdpSocket(this);
+    if (messageListener !== undefined) socket.on('message', messageListener);
+    return socket;
+  }
+
+  /** A TcpServer, like `net.createServer`. */
+  createServer(connectionListener?: (socket: TcpSocket) => void): TcpServer {
+    return new TcpServer(this, connectionListener);
+  }
+
+  /** Every address the module resolves `hostname` to (IPv4 and/or IPv6 per `family`). */
+  async resolve(hostname: string, family: 0 | 4 | 6 = 0): Promise<string[]> {
+    if (isIP(hostname) !== 0) return [hostname];
+    let addresses: string[];
+    try {
+      addresses = await this.modem.resolve(hostname);
+    } catch (error) {
+      if (error instanceof AtCommandError) throw new DnsLookupError(hostname, error.detail.dnsError, { cause: error });
+      throw error;
+    }
+    const wanted = family === 0 ? addresses : addresses.filter((a) => isIP(a) === family);
+    if (wanted.length === 0) throw new DnsLookupError(hostname, undefined);
+    return wanted;
+  }
+
+  /** One address for `host` (IPv4 first), as sockets need. */
+  async resolveAddress(host: string, family: 4 | 6 = 4): Promise<string> {
+    const addresses = await this.resolve(host);
+    return (addresses.find((a) => isIP(a) === family) ?? addresses[0]) as string;
+  }
+
+  // ---------------------------------------------------------------- recovery and commands
+
+  /**
+   * After a network loss: NETCLOSE if still marked open, NETOPEN, receive mode; after a module
+   * reset: the whole bring-up. New sockets work again afterwards (old ones stay failed).
+   */
+  async recover(): Promise<void> {
+    if (this.closedWith !== undefined) throw new ChannelClosedError('recover', this.closedWith.reason);
+    await this.modem.recover();
+    this.lost = undefined;
+    this.restarted = undefined;
+  }
+
+  /**
+   * Run AT commands while a transparent link is in data mode: `+++` (the link stays up), `fn`,
+   * then `ATO` back. Outside data mode `fn` just runs.
+   */
+  async commandMode<T>(fn: (modem: Modem) => Promise<T>): Promise<T> {
+    if (!this.modem.channel.inDataMode) return fn(this.modem);
+    if ((await this.modem.escapeDataMode()) === 'closed') return fn(this.modem);
+    try {
+      return await fn(this.modem);
+    } finally {
+      if (this.modem.linkState(0) === 'open') await this.modem.resumeDataMode();
+    }
+  }
+
+  /**
+   * Close every socket and server (their links are closed in the background), then the transport;
+   * `netClose` also stops the socket service (`AT+NETCLOSE`) first.
+   */
+  async close(options: { netClose?: boolean } = {}): Promise<void> {
+    this.closing = true;
+    for (const user of [...this.users.values()]) {
+      if (user instanceof TcpSocket) user.destroy();
+      else if (user instanceof UdpSocket) user.close();
+    }
+    for (const server of this.servers) server?.serverFailed(undefined);
+    await this.modem.close(options);
+  }
+
+  // ---------------------------------------------------------------- SocketHost
+
+  attach(link: number, user: LinkUser): void {
+    this.users.set(link, user);
+    if (this.unclaimedReadable.delete(link)) queueMicrotask(() => this.users.get(link)?.linkReadable());
+  }
+
+  detach(link: number, user: LinkUser): void {
+    if (this.users.get(link) === user) this.users.delete(link);
+  }
+
+  unusable(): Error | undefined {
+    if (this.closedWith !== undefined || this.closing) return new ChannelClosedError(undefined, this.closedWith?.reason);
+    if (this.restarted !== undefined) return new DriverStateError('the module restarted: call recover() first', { cause: this.restarted });
+    if (this.lost !== undefined) return new DriverStateError('the network was lost: call recover() first', { cause: this.lost });
+    return undefined;
+  }
+
+  claimServer(server: ServerUser, preferred?: number): number {
+    if (preferred !== undefined) {
+      if (this.servers[preferred] !== undefined) throw new DriverStateError(`server ${preferred} is in use`);
+      this.servers[preferred] = server;
+      return preferred;
+    }
+    const index = this.servers.findIndex((s) => s === undefined);
+    if (index < 0) throw new DriverStateError(`no free server slot (all ${SERVER_COUNT} in use)`);
+    this.servers[index] = server;
+    return index;
+  }
+
+  releaseServer(index: number, server: ServerUser): void {
+    if (this.servers[index] === server) this.servers[index] = undefined;
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private onData(link: number, bytes: Buffer, from: RemoteAddress | undefined): void {
+    const user = this.users.get(link);
+    if (user !== undefined) user.linkData(bytes, from);
+    else this.warn(`${bytes.length} bytes for link ${link}, which no socket owns: dropped`);
+  }
+
+  private onReadable(link: number): void {
+    const user = this.users.get(link);
+    if (user !== undefined) user.linkReadable();
+    else this.unclaimedReadable.add(link);
+  }
+
+  private onClient(client: AcceptedClient): void {
+    const server = this.servers[client.server];
+    if (server === undefined || this.closing) {
+      this.warn(`client on link ${client.link} for server ${client.server}, which is not ours: closed`);
+      void this.modem
+        .closeLink(client.link)
+        .catch(() => {})
+        .finally(() => this.modem.releaseLink(client.link));
+      return;
+    }
+    server.serverAccepted(client.link, client.remote, this.modem.transparent && client.link === 0 && client.server === 0);
+  }
+
+  private onUnrouted(block: PushBlock): void {
+    const from = block.from === undefined ? '' : ` from ${block.from.address}:${block.from.port}`;
+    this.warn(`${block.bytes.length} pushed bytes${from} whose link cannot be told (+IPD with several links open): dropped`);
+  }
+
+  private failAll(error: Error): void {
+    this.unclaimedReadable.clear();
+    for (const user of [...this.users.values()]) user.linkFailed(error);
+    this.users.clear();
+    for (const server of this.servers) server?.serverFailed(error);
+  }
+
+  private warn(message: string): void {
+    this.emit('warning', message);
+  }
+}
+
+/** The Modem settings each mode needs (what `A76xx.open` passes; explicit options win). */
+export function modemOptionsFor(mode: SocketMode): ModemOptions {
+  switch (mode) {
+    case 'push':
+      return { receiveMode: 'push', pushHeader: 'receive', udpByPacket: true };
+    case 'buffer':
+      return { receiveMode: 'buffer', udpByPacket: true, rxSourceAddress: true };
+    case 'transparent':
+      return { receiveMode: 'push', transparent: true };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The contract between the socket classes (TcpSocket, UdpSocket, TcpServer) and the `A76xx`
+ * object that owns the Modem: the Modem's per-link events are routed to the one socket that owns
+ * each link, and sockets reach the module only through the host.
+ */
+import type { Modem } from './modem.js';
+import type { RemoteAddress } from './parser.js';
+
+/** How the module hands received data to the host (spec §3.1). */
+export type SocketMode = 'push' | 'buffer' | 'transparent';
+
+/** What a link's owner is told. Called synchronously from the Modem's events, in wire order. */
+export interface LinkUser {
+  /** Pushed bytes (`+IPD`/`+RECEIVE`), or transparent bytes of link 0; `from` per `RECV FROM`. */
+  linkData(bytes: Buffer, from: RemoteAddress | undefined): void;
+  /** Buffer mode: `+CIPRXGET: 1,<link>`, the module holds data for the link. */
+  linkReadable(): void;
+  /** The module closed the link: `+IPCLOSE: <link>,<reason>` (1 = by the peer), `CLOSED`. */
+  linkClosed(reason: number): void;
+  /** The link is unusable for a reason outside it: network lost, module reset, transport gone. */
+  linkFailed(error: Error): void;
+}
+
+/** What sockets need from their owner. */
+export interface SocketHost {
+  readonly modem: Modem;
+  readonly mode: SocketMode;
+  /** The module's IP on the socket PDP (`AT+IPADDR`), for `localAddress`. */
+  readonly localAddress: string | undefined;
+  /** Route the link's events to `user` (buffer-mode notices that came first are replayed). */
+  attach(link: number, user: LinkUser): void;
+  /** Stop routing the link's events to `user`. */
+  detach(link: number, user: LinkUser): void;
+  /** A name (via `AT+CDNSGIP`) or an IP literal → an address. */
+  resolveAddress(host: string, family?: 4 | 6): Promise<string>;
+  /** Why no new socket can be opened right now (network lost, module reset, closed), if so. */
+  unusable(): Error | undefined;
+  /** A server's slot: claimed by `listen`, given back on close. */
+  claimServer(server: ServerUser, preferred?: number): number;
+  releaseServer(index: number, server: ServerUser): void;
+}
+
+/** What a TCP server is told. */
+export interface ServerUser {
+  /** A client was accepted on `link` (`+CLIENT: <link>,<index>,<ip>:<port>`). */
+  serverAccepted(link: number, remote: RemoteAddress, transparent: boolean): void;
+  /** The server is gone (network lost, module reset, transport gone; undefined: closed on purpose, quietly). */
+  serverFailed(error: Error | undefined): void;
+}
