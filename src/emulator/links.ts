@@ -377,9 +377,12 @@ export class SocketService {
       });
       timer.cancel();
       link.abortOpen = undefined;
-      if (generation !== this.generation || this.links[index] !== link) {
+      // A close, a network loss or the timeout may abort the open just as the connect completes.
+      if (generation !== this.generation || this.links[index] !== link || abort.signal.aborted) {
         connection.abort();
-        return generation !== this.generation ? undefined : Err.NetworkFailure;
+        if (generation !== this.generation) return undefined;
+        if (this.links[index] === link) this.links[index] = undefined;
+        return timedOut ? Err.Timeout : Err.NetworkFailure;
       }
       link.tcp = connection;
       link.localPort = connection.local.port;

@@ -28,7 +28,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
   test(`fuzz regression ${file}`, async () => {
     const path = join(dir, file);
     const clock = new FakeClock();
-    const network = new FuzzNetwork();
+    const network = new FuzzNetwork(clock);
     const logged: string[] = [];
     const modem = new Modem({
       config: { bootUrcs: false, dialect: dialectNamed(dialectOf(readFileSync(path, 'utf8'))) },

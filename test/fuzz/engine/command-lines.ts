@@ -9,8 +9,8 @@ import { MAX_LINE } from '../../../src/emulator/line-editor.js';
  * mutated, lower-cased, spaced out, chained with `;` and stretched past the line limit.
  */
 
-/** Host names the ScriptedNetwork answers in every way (accepts, refuses, hangs, never resolves, unknown). */
-export const HOSTS = ['peer.test', 'refuse.test', 'hang.test', 'slowdns.test', 'nowhere.test', '192.0.2.1', '127.0.0.1'];
+/** Host names the FuzzNetwork answers in every way (accepts, refuses, hangs, never resolves, unknown, slowly). */
+export const HOSTS = ['peer.test', 'refuse.test', 'hang.test', 'slowdns.test', 'nowhere.test', 'delayed.test', 'slow.test', '192.0.2.1'];
 
 const NAMES = [...COMMANDS.keys()].map((name) => (name === 'S' ? 'S0' : name));
 

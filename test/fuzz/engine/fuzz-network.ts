@@ -1,15 +1,55 @@
-import { NetworkError, type Endpoint, type TcpListener, type TcpListenerHandlers, type TcpListenOptions } from '../../../src/emulator/network/types.js';
+import type { Clock } from '../../../src/emulator/clock.js';
+import {
+  NetworkError,
+  type Endpoint,
+  type TcpConnection,
+  type TcpConnectOptions,
+  type TcpListener,
+  type TcpListenerHandlers,
+  type TcpListenOptions,
+} from '../../../src/emulator/network/types.js';
 import { ScriptedConnection, ScriptedNetwork } from '../../emulator/sockets-scripted-network.js';
 import type { Action } from '../../support/transcript-runner.js';
 
+/** How long `delayed.test` takes to resolve and `slow.test` to connect, on the modem's clock. */
+export const SLOW_MS = 3000;
+const SLOW_ADDRESS = '192.0.2.4';
+
 /**
- * The ScriptedNetwork plus listening sockets, so the fuzzer reaches the TCP server too: a server
- * started with AT+SERVERSTART is a `ScriptedListener`, and `peer-connect N` makes a client
- * connect to listener N. Accepted connections join `connections`, so the peer steps (send,
- * close, reset, hold writes) reach them like the module's own connections.
+ * The ScriptedNetwork plus listening sockets and slow answers, so the fuzzer reaches the TCP
+ * server and the windows where an open is under way:
+ * - a server started with AT+SERVERSTART is a `ScriptedListener`, and `peer-connect N` makes a
+ *   client connect to listener N; accepted connections join `connections`, so the peer steps
+ *   (send, close, reset, hold writes) reach them like the module's own connections;
+ * - `delayed.test` resolves after SLOW_MS, `slow.test` resolves at once but connects after SLOW_MS.
  */
 export class FuzzNetwork extends ScriptedNetwork {
   readonly listeners: ScriptedListener[] = [];
+
+  constructor(private readonly clock: Clock) {
+    super();
+  }
+
+  override resolve(name: string): Promise<string> {
+    if (name === 'slow.test') return Promise.resolve(SLOW_ADDRESS);
+    if (name === 'delayed.test') return new Promise((resolve) => this.clock.setTimeout(() => resolve('192.0.2.1'), SLOW_MS));
+    return super.resolve(name);
+  }
+
+  override connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+    if (options.host !== SLOW_ADDRESS) return super.connectTcp(options);
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve(super.connectTcp({ ...options, host: '192.0.2.1' }));
+      }, SLOW_MS);
+      const onAbort = () => {
+        timer.cancel();
+        reject(new NetworkError('aborted', 'aborted'));
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
 
   override listenTcp(options: TcpListenOptions = { port: 0, backlog: 3 }): Promise<TcpListener> {
     if (options.port !== 0 && this.listeners.some((l) => !l.closed && l.local.port === options.port)) {

@@ -63,7 +63,7 @@ export async function runScenario(scenario: Scenario, options: SessionOptions = 
 
 class Session {
   private readonly clock = new FakeClock();
-  private readonly network = new FuzzNetwork();
+  private readonly network = new FuzzNetwork(this.clock);
   private readonly modem: Modem;
   private readonly service: SocketService;
   private readonly logs: string[] = [];
