@@ -223,7 +223,8 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     log: warn,
   });
   // What the transports serve: the modem's line, paced when asked, with injected URCs.
-  const port = new AtLine(modem, { pacing: options.pace === true });
+  // A paced line that falls behind holds the network back, as a real module's UART does.
+  const port = new AtLine(modem, { pacing: options.pace === true, onPressure: (full) => network.holdDelivery(full) });
   if (options.trace !== undefined) startTrace(port, options.trace, options.dialect);
 
   let endpoint: ServedEndpoint;

@@ -33,6 +33,11 @@ export interface AtLineCounters {
 export interface AtLineOptions {
   /** Pace module output at `state.serial.lineBaud` from the start. */
   readonly pacing?: boolean;
+  /**
+   * The paced line is behind (true) or has caught up (false): the network should hold what it
+   * delivers meanwhile (`SimulatedNetwork.holdDelivery`), as a real module's peers feel its UART.
+   */
+  readonly onPressure?: (full: boolean) => void;
 }
 
 export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer] }> implements ModuleSide {
@@ -52,7 +57,12 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer] }> 
         this.counters.moduleBytes += bytes.length;
         this.emit('output', bytes);
       },
-      { clock: modem.clock, rate: () => modem.state.serial.lineBaud, enabled: options.pacing ?? false },
+      {
+        clock: modem.clock,
+        rate: () => modem.state.serial.lineBaud,
+        enabled: options.pacing ?? false,
+        ...(options.onPressure !== undefined ? { onPressure: options.onPressure } : {}),
+      },
     );
     modem.on('output', this.fromModule);
   }

@@ -116,6 +116,9 @@ export function controlledModem(options: ControlledModemOptions = {}): ControlTa
     ...(network !== undefined ? { network } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
-  const line = new AtLine(modem, { pacing: options.pacing ?? false });
+  const line = new AtLine(modem, {
+    pacing: options.pacing ?? false,
+    ...(network !== undefined ? { onPressure: (full: boolean) => network.holdDelivery(full) } : {}),
+  });
   return { id: options.id ?? DEFAULT_MODEM_ID, modem, line, network };
 }

@@ -23,7 +23,17 @@ export interface LinePacerOptions {
   readonly rate: () => number;
   /** Pace from the start (default: pass bytes through until `enabled` is set). */
   readonly enabled?: boolean;
+  /**
+   * Told `true` when more than `highWaterBytes` wait, `false` once less than half of that does:
+   * where the bytes come from should stop (a UART's sender stalls too).
+   */
+  readonly onPressure?: (full: boolean) => void;
+  /** Default `DEFAULT_HIGH_WATER`. */
+  readonly highWaterBytes?: number;
 }
+
+/** Bytes waiting for the line before the pacer asks its source to stop. */
+export const DEFAULT_HIGH_WATER = 32 * 1024;
 
 interface Queued {
   bytes: Buffer;
@@ -41,6 +51,9 @@ export class LinePacer {
   private cursor = -Infinity;
   private timer: Timer | undefined;
   private pacing: boolean;
+  private readonly onPressure: ((full: boolean) => void) | undefined;
+  private readonly highWater: number;
+  private full = false;
 
   constructor(
     private readonly sink: (bytes: Buffer) => void,
@@ -49,6 +62,8 @@ export class LinePacer {
     this.clock = options.clock ?? realClock;
     this.rate = options.rate;
     this.pacing = options.enabled ?? false;
+    this.onPressure = options.onPressure;
+    this.highWater = options.highWaterBytes ?? DEFAULT_HIGH_WATER;
   }
 
   get enabled(): boolean {
@@ -78,6 +93,14 @@ export class LinePacer {
     this.queue.push({ bytes, byteMs: (BITS_PER_BYTE * 1000) / rate });
     this.queued += bytes.length;
     this.arm();
+    this.checkPressure();
+  }
+
+  private checkPressure(): void {
+    const full = this.full ? this.queued >= this.highWater / 2 : this.queued > this.highWater;
+    if (full === this.full) return;
+    this.full = full;
+    this.onPressure?.(full);
   }
 
   /** Hand on everything waiting now (pacing off, shutdown). */
@@ -88,6 +111,7 @@ export class LinePacer {
     this.queue = [];
     this.queued = 0;
     if (waiting.length > 0) this.sink(waiting.length === 1 ? (waiting[0] as Buffer) : Buffer.concat(waiting));
+    this.checkPressure();
   }
 
   /** Drop everything waiting and stop. */
@@ -96,6 +120,7 @@ export class LinePacer {
     this.timer = undefined;
     this.queue = [];
     this.queued = 0;
+    this.checkPressure();
   }
 
   private arm(): void {
@@ -128,6 +153,7 @@ export class LinePacer {
     }
     if (out.length > 0) this.sink(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
     this.arm();
+    this.checkPressure();
   }
 }
 

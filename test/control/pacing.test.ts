@@ -153,3 +153,30 @@ test('pacing: real time, generous bounds: 960 bytes at 9600 bit/s take about a s
   assert.equal(Buffer.concat(out).length, 960);
   assert.ok(took >= 990 && took < 1500, `took ${took.toFixed(0)} ms`);
 });
+
+test('pacing: past the high-water mark the source is told to stop, and to go on below half of it', () => {
+  const clock = new FakeClock();
+  const out = recorder(clock);
+  const pressure: [number, boolean][] = [];
+  const pacer = new LinePacer(out.sink, {
+    clock,
+    rate: () => 10_000, // 1 byte a ms
+    enabled: true,
+    highWaterBytes: 1000,
+    onPressure: (full) => pressure.push([clock.now(), full]),
+  });
+  pacer.write(Buffer.alloc(600));
+  assert.deepEqual(pressure, []);
+  pacer.write(Buffer.alloc(600));
+  assert.deepEqual(pressure, [[0, true]]);
+  run(clock, 699);
+  assert.deepEqual(pressure, [[0, true]], 'still 501 waiting at 699 ms');
+  run(clock, 10);
+  // Batches of 4 ms: at 704 ms, 496 bytes (less than half) wait.
+  assert.deepEqual(pressure, [
+    [0, true],
+    [704, false],
+  ]);
+  run(clock, 600);
+  assert.equal(out.arrivals.length, 1200);
+});

@@ -321,3 +321,40 @@ test('simulated network: UDP datagrams take the latency both ways', async () => 
   assert.deepEqual(got, ['30 in']);
   assert.deepEqual(raw.sent, ['out']);
 });
+
+test('simulated network: holding delivery stops every connection (and its reading) until released', async () => {
+  const clock = new FakeClock();
+  const inner = new MemoryNetwork();
+  const net = new SimulatedNetwork(inner, { clock });
+  const a = await net.connectTcp({ host: '192.0.2.1', port: 1 });
+  const seen = watch(clock);
+  a.attach(seen.handlers);
+  const rawA = inner.connections[0] as MemoryConnection;
+  net.holdDelivery(true);
+  assert.equal(rawA.paused, true);
+  rawA.send('one');
+  // A connection made while holding is held too.
+  const b = await net.connectTcp({ host: '192.0.2.1', port: 2 });
+  const seenB = watch(clock);
+  b.attach(seenB.handlers);
+  (inner.connections[1] as MemoryConnection).send('two');
+  assert.deepEqual([...seen.events, ...seenB.events], []);
+  // The module's own pause outlasts the hold.
+  a.pause();
+  net.holdDelivery(false);
+  assert.deepEqual(seenB.events, ['0 data two']);
+  assert.deepEqual(seen.events, []);
+  assert.equal(rawA.paused, true);
+  a.resume();
+  assert.deepEqual(seen.events, ['0 data one']);
+  assert.equal(rawA.paused, false);
+  // Datagrams arriving while held are dropped.
+  const udp = await net.bindUdp({ port: 0 });
+  const got: string[] = [];
+  udp.attach({ message: (d) => got.push(d.toString()) });
+  net.holdDelivery(true);
+  (inner.udp[0] as MemoryUdp).handlers?.message(Buffer.from('lost'), { address: '192.0.2.1', port: 9 });
+  net.holdDelivery(false);
+  (inner.udp[0] as MemoryUdp).handlers?.message(Buffer.from('kept'), { address: '192.0.2.1', port: 9 });
+  assert.deepEqual(got, ['kept']);
+});

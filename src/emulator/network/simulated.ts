@@ -69,6 +69,7 @@ export class SimulatedNetwork implements Network {
   readonly uplink: Pipe;
   readonly downlink: Pipe;
   private readonly live = new Set<SimulatedTcpConnection>();
+  private holding = false;
 
   constructor(
     readonly inner: Network,
@@ -111,6 +112,21 @@ export class SimulatedNetwork implements Network {
   /** Whether traffic passes untouched right now (no delay of any kind). */
   get transparent(): boolean {
     return this.current.latencyMs === 0 && this.current.bandwidthBps === 0;
+  }
+
+  /**
+   * Hold back what arrives for the module (the module cannot take more: its serial line is behind).
+   * TCP connections stop delivering and stop reading, so their peers feel TCP back-pressure;
+   * datagrams arriving meanwhile are dropped, as a full buffer drops them.
+   */
+  holdDelivery(hold: boolean): void {
+    if (hold === this.holding) return;
+    this.holding = hold;
+    for (const connection of this.live) connection.setHeld(hold);
+  }
+
+  get holdingDelivery(): boolean {
+    return this.holding;
   }
 
   /** TCP connections made through this network and not ended yet. */
@@ -161,6 +177,7 @@ export class SimulatedNetwork implements Network {
   track(connection: SimulatedTcpConnection): SimulatedTcpConnection {
     this.live.add(connection);
     connection.onEnd = () => this.live.delete(connection);
+    if (this.holding) connection.setHeld(true);
     return connection;
   }
 
@@ -297,9 +314,12 @@ export class SimulatedTcpConnection implements TcpConnection {
   private readonly up: Lane;
   private readonly down: Lane;
   private handlers: TcpHandlers | undefined;
-  /** Arrived but not delivered: not attached yet, or paused. */
+  /** Arrived but not delivered: not attached yet, paused, or held. */
   private waiting: TcpEvent[] = [];
+  /** The module asked (its receive buffer is full). */
   private paused = false;
+  /** The network holds delivery (the module's serial line is behind). */
+  private held = false;
   /** The module closed or aborted it: no more events, no more writes. */
   private finished = false;
   /** The peer's end is on its way to the module (from the real network, or injected). */
@@ -367,7 +387,15 @@ export class SimulatedTcpConnection implements TcpConnection {
 
   resume(): void {
     this.paused = false;
-    this.inner.resume();
+    if (!this.held) this.inner.resume();
+    this.flush();
+  }
+
+  /** @internal See `SimulatedNetwork.holdDelivery`. */
+  setHeld(held: boolean): void {
+    this.held = held;
+    if (held) this.inner.pause();
+    else if (!this.paused) this.inner.resume();
     this.flush();
   }
 
@@ -421,7 +449,7 @@ export class SimulatedTcpConnection implements TcpConnection {
   private flush(): void {
     while (this.handlers !== undefined && this.waiting.length > 0) {
       const next = this.waiting[0] as TcpEvent;
-      if (next.kind === 'data' && this.paused) return;
+      if (next.kind === 'data' && (this.paused || this.held)) return;
       this.waiting.shift();
       if (next.kind === 'data') {
         this.handlers.data(next.chunk);
@@ -484,7 +512,7 @@ class SimulatedUdpSocket implements UdpSocket {
   attach(handlers: UdpHandlers): void {
     this.inner.attach({
       message: (data, from) => {
-        if (this.network.conditions.down) return;
+        if (this.network.conditions.down || this.network.holdingDelivery) return;
         this.down.send(data.length, () => {
           if (!this.closed) handlers.message(data, from);
         });
