@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ControlError, type JsonValue } from './params.js';
+import { ControlError } from './params.js';
 import { ALL_MODEMS, type ControlPlane } from './plane.js';
 import { tokenMatches } from './token.js';
 import { describeVerbs } from './verbs.js';
@@ -168,7 +168,7 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function reply(response: ServerResponse, status: number, body: { [key: string]: JsonValue | undefined } | object): void {
+function reply(response: ServerResponse, status: number, body: object): void {
   const text = `${JSON.stringify(body)}\n`;
   response.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',

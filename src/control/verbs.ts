@@ -12,10 +12,9 @@ import {
 } from '../emulator/commands/registration.js';
 import type { Timer } from '../emulator/clock.js';
 import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
-import { SimulatedTcpConnection, type NetworkConditions, type PeerClose } from '../emulator/network/simulated.js';
-import type { SimulatedNetwork } from '../emulator/network/simulated.js';
+import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';
 import { URC_TIMINGS, type UrcTiming } from './line.js';
-import { ControlError, usageOf, type Args, type JsonValue, type ParamSpec } from './params.js';
+import { ControlError, usageOf, type Args, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
 import type { ControlTarget } from './plane.js';
 import { statusOf } from './status.js';
 
@@ -324,6 +323,20 @@ export function describeVerbs(): JsonValue {
     name: v.name,
     usage: verbUsage(v),
     summary: v.summary,
-    params: v.params.map((p) => ({ ...p }) as unknown as JsonValue),
+    params: v.params.map(paramJson),
   }));
+}
+
+function paramJson(p: ParamSpec): JsonObject {
+  const json: JsonObject = { name: p.name, kind: p.kind, help: p.help, optional: p.optional === true || p.option === true, option: p.option === true };
+  switch (p.kind) {
+    case 'int':
+      return { ...json, min: p.min, max: p.max, also: [...(p.also ?? [])], words: [...(p.words ?? [])] };
+    case 'choice':
+      return { ...json, choices: [...p.choices] };
+    case 'text':
+      return { ...json, maxLength: p.maxLength, rest: p.rest === true };
+    case 'switch':
+      return json;
+  }
 }
