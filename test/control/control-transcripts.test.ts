@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, it } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeBytes } from '../../src/at/escape.js';
@@ -30,17 +30,20 @@ function bootBytes(dialect: Dialect): string {
 
 const BULK = { X1000: 'x'.repeat(1000), X3000: 'x'.repeat(3000), X4000: 'x'.repeat(4000) };
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
-  const path = join(dir, file);
-  for (const dialect of dialectsOf(readFileSync(path, 'utf8'))) {
-    test(`control transcript ${file} (${dialect.name})`, { timeout: 15_000 }, async () => {
-      const rig = await startRig({ dialect });
-      try {
-        const vars = { ...rig.vars, ...BULK, DIALECT: dialect.name, CIPEVENT: dialect.cipEventPrefix, BOOT: bootBytes(dialect) };
-        await runTranscript(linePort(rig.target.line), loadTranscript(path, vars), { actions: rig.actions });
-      } finally {
-        await rig.close();
-      }
-    });
+// Each run has its own modem, peers and server: they run side by side (several wait in real time).
+describe('control transcripts', { concurrency: 4 }, () => {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+    const path = join(dir, file);
+    for (const dialect of dialectsOf(readFileSync(path, 'utf8'))) {
+      it(`control transcript ${file} (${dialect.name})`, { timeout: 15_000 }, async () => {
+        const rig = await startRig({ dialect });
+        try {
+          const vars = { ...rig.vars, ...BULK, DIALECT: dialect.name, CIPEVENT: dialect.cipEventPrefix, BOOT: bootBytes(dialect) };
+          await runTranscript(linePort(rig.target.line), loadTranscript(path, vars), { actions: rig.actions });
+        } finally {
+          await rig.close();
+        }
+      });
+    }
   }
-}
+});
