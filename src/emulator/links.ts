@@ -413,14 +413,24 @@ export class SocketService {
     const link = new Link(index, type);
     makeTransparent(link, receiver);
     this.take(link, this.ip.ccfg.udpRecvMode === 1);
+    // A network loss or a reboot while the peer's name resolves cancels the open, as for TCP.
+    const abort = new AbortController();
+    link.abortOpen = () => abort.abort();
+    const aborted = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(new NetworkError('aborted', 'open aborted')), { once: true });
+    });
+    aborted.catch(() => {});
     try {
       const network = this.network;
       if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
-      if (peer !== undefined) link.remote = { address: await this.resolveName(peer.host), port: peer.port };
+      if (peer !== undefined) link.remote = { address: await Promise.race([this.resolveName(peer.host), aborted]), port: peer.port };
       const socket = await network.bindUdp({ port: localPort });
-      if (generation !== this.generation || this.links[index] !== link) {
+      link.abortOpen = undefined;
+      if (generation !== this.generation || this.links[index] !== link || abort.signal.aborted) {
         socket.close();
-        return generation !== this.generation ? undefined : Err.NetworkFailure;
+        if (generation !== this.generation) return undefined;
+        if (this.links[index] === link) this.links[index] = undefined;
+        return Err.NetworkFailure;
       }
       link.udp = socket;
       link.localPort = socket.local.port;
@@ -428,6 +438,7 @@ export class SocketService {
       socket.attach({ message: (data, from) => this.received(link, data, from) });
       return Err.Ok;
     } catch (err) {
+      link.abortOpen = undefined;
       if (generation !== this.generation) return undefined;
       if (this.links[index] === link) this.links[index] = undefined;
       return openErr(err);

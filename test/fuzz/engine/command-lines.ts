@@ -198,3 +198,28 @@ export const commandBody: fc.Arbitrary<string> = fc
 
 /** The `AT` prefix in any case (the line editor accepts all four). */
 export const atPrefix = fc.oneof({ weight: 6, arbitrary: fc.constant('AT') }, { weight: 1, arbitrary: fc.constantFrom('at', 'At', 'aT') });
+
+/**
+ * Commands that leave something under way after they are typed (a name to resolve, a connect, a
+ * send to confirm, a service to bring up or down), on links the other steps rarely hold: the
+ * scenarios follow them with an interrupt, to hit the windows where a close, a network loss or a
+ * reboot meets the work in flight.
+ */
+export const racyBody: fc.Arbitrary<string> = fc.oneof(
+  fc
+    .tuple(fc.integer({ min: 3, max: 9 }), fc.constantFrom('delayed.test', 'slow.test', 'hang.test', 'peer.test'), fc.constantFrom('TCP', 'UDP'))
+    .map(([n, h, type]) => (type === 'TCP' ? `+CIPOPEN=${n},"TCP","${h}",80` : `+CIPOPEN=${n},"UDP","${h}",7,0`)),
+  fc.constantFrom(
+    '+CDNSGIP="delayed.test"',
+    '+CIPSEND=1,3,"delayed.test",7;+CIPCLOSE=1',
+    '+CIPSENDSTR=0,"414243"',
+    '+NETOPEN',
+    '+NETCLOSE',
+    '+SERVERSTART=0,2',
+    '+CIPCLOSE=0',
+    '+CIPOPEN=3,"TCP","slow.test",80;+CIPCLOSE=3',
+    '+CIPOPEN=4,"TCP","slow.test",80;+NETCLOSE',
+    '+CIPOPEN=5,"UDP","delayed.test",7,0;+NETCLOSE',
+  ),
+);
+

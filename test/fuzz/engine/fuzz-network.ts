@@ -37,6 +37,9 @@ export class FuzzNetwork extends ScriptedNetwork {
   }
 
   override connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+    // An open cancelled before its connect starts: refused at once, as the real and simulated
+    // backends do (the ScriptedNetwork's `hang.test` would wait for an abort that already happened).
+    if (options.signal?.aborted) return Promise.reject(new NetworkError('aborted', 'aborted'));
     if (options.host !== SLOW_ADDRESS) return super.connectTcp(options);
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DialectName } from '../../../src/emulator/dialect.js';
-import { atPrefix, commandBody } from './command-lines.js';
+import { atPrefix, commandBody, racyBody } from './command-lines.js';
 
 /**
  * A fuzz scenario: what the host, the peers and time do to one emulated module, step by step.
@@ -102,6 +102,17 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       },
       { requiredKeys: ['kind', 'prefix', 'body', 'tail', 'delivery'] },
     ),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('line' as const),
+      prefix: fc.constant('AT'),
+      body: racyBody,
+      tail: fc.constant(''),
+      delivery: fc.constant<Delivery>({ cuts: [], paused: false }),
+      interrupt: fc.constantFrom<Interrupt>('reboot', 'lose-network', 'dtr-off', 'peer-close', 'advance'),
+    }),
   },
   { weight: 7, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: burst, delivery }) },
   { weight: 5, arbitrary: fc.constant<Step>({ kind: 'finish' }) },

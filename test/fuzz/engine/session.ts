@@ -259,13 +259,14 @@ class Session {
    */
   private async finish(): Promise<void> {
     await this.settle();
-    const attempts = [ESC, ESC, 'y'.repeat(1500)];
+    // A line may chain several sends, so several data phases may follow one another.
+    const attempts = Array.from({ length: 8 }, () => [ESC, ESC, 'y'.repeat(1500)]).flat();
     for (const bytes of attempts) {
       if (this.mode !== 'data') break;
       await this.send(Buffer.from(bytes, 'latin1'), { cuts: [], paused: false });
       await this.settle();
     }
-    if (this.mode === 'data') this.fail('the data phase does not end (ESC, ESC and 1500 bytes sent)');
+    if (this.mode === 'data') this.fail('the data phase does not end (ESC, ESC and 1500 bytes sent, 8 times)');
     if (this.mode !== 'mode') return;
     const guard = this.modem.config.escapeGuardMs;
     await this.act(`advance ${guard + 1}`, () => this.clock.advance(guard + 1));
