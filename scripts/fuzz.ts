@@ -4,8 +4,8 @@
  * Plays random scenarios (test/fuzz/engine) until N command lines have been typed, in batches of
  * fast-check runs seeded S, S+1, …, so the same seed replays the same run. Prints the seed, the
  * throughput and a one-line summary; on the first failure, shrinks it, prints the smallest
- * scenario found as a transcript (replayable by test/emulator/sockets-simulated.test.ts once
- * saved under test/transcripts/sockets/simulated/) and exits 1.
+ * scenario found as a transcript and exits 1. Saved under test/fuzz/transcripts/ (and corrected
+ * to what the module should print), the transcript runs as a regression test.
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
@@ -41,6 +41,7 @@ const arbitrary = scenarioArbitrary(maxSteps);
 const started = performance.now();
 let lines = 0;
 let scenarios = 0;
+const depth = { dataPhases: 0, dataModes: 0, connections: 0, reboots: 0 };
 let lastReport = started;
 let shrinking = false;
 
@@ -49,6 +50,10 @@ const property = fc.asyncProperty(arbitrary, async (scenario) => {
   if (shrinking) return;
   lines += result.lines;
   scenarios++;
+  depth.dataPhases += result.dataPhases;
+  depth.dataModes += result.dataModes;
+  depth.connections += result.connections;
+  depth.reboots += result.reboots;
   const now = performance.now();
   if (now - lastReport > 10_000) {
     lastReport = now;
@@ -74,7 +79,8 @@ for (let batch = 0; lines < target; batch++) {
 
 const seconds = (performance.now() - started) / 1000;
 console.log(
-  `fuzz: ${lines} command lines in ${scenarios} scenarios, ${seconds.toFixed(1)} s (${rate(lines, performance.now())} lines/s), ` +
+  `fuzz: ${lines} command lines in ${scenarios} scenarios (${depth.dataPhases} data phases, ${depth.dataModes} data-mode sessions, ` +
+    `${depth.connections} TCP connections, ${depth.reboots} resets), ${seconds.toFixed(1)} s (${rate(lines, performance.now())} lines/s), ` +
     `seed ${seed}: no failure`,
 );
 

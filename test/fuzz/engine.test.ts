@@ -20,7 +20,7 @@ test('random scenarios: no exception, no internal error, no hang, a consistent l
     fc.asyncProperty(scenarioArbitrary(60), async (scenario) => {
       await runScenario(scenario);
     }),
-    { seed: FUZZ_SEED, numRuns: runs(250) },
+    { seed: FUZZ_SEED, numRuns: runs(1200) },
   ).catch(async (err: unknown) => {
     // Replay the smallest counterexample with a transcript, so the failure shows the exchange.
     const scenario = /Counterexample: (\[.*\])\n/.exec(String(err instanceof Error ? err.message : err));

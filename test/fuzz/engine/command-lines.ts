@@ -113,8 +113,9 @@ const socketCommand: fc.Arbitrary<string> = fc.oneof(
       '+CDNSGIP="nowhere.test"',
     ),
   },
+  { weight: 6, arbitrary: fc.tuple(pick(0, 2), fc.option(sendLength, { nil: undefined })).map(([n, len]) => `+CIPSEND=${n}${len === undefined ? '' : `,${len}`}`) },
   {
-    weight: 2,
+    weight: 1,
     arbitrary: pick('+CFUN=0', '+CFUN=1', '+CFUN=4', '+CFUN=1,1', '+CFUN=7', '+CGATT=0', '+CGATT=1', '+CGACT=0,1', '+CGACT=1,1', '+CPIN="1234"', '+CRESET', '+CPOF', '+AUTOCSQ=1,0'),
   },
   { weight: 2, arbitrary: pick('E0', 'E1', 'V0', 'V1', 'Q0', 'Q1', 'X0', '&F', 'Z', '&W', '+CMEE=2', '+CMEE=0', 'I', '&V', 'S0?', 'S3=13') },

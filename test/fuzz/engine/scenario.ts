@@ -85,6 +85,36 @@ const payload: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(1500, 1501, 4000, 20000), fc.constantFrom('p', 'q')).map(([n, c]) => c.repeat(n)) },
 );
 
+/**
+ * A send on a link the preludes open (0 TCP, 2 UDP with a peer) with its data right behind the
+ * line: all of it, part of it (the next steps complete it or not), Ctrl-Z terminated, or none.
+ */
+const sendLine: fc.Arbitrary<Step> = fc
+  .tuple(
+    fc.constantFrom(0, 0, 2),
+    fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 1500 }) }),
+    fc.constantFrom('fixed', 'fixed', 'ctrl-z', 'partial', 'none'),
+    fc.uint8Array({ maxLength: 1500 }),
+  )
+  .map(([link, length, form, bytes]) => {
+    const data = Buffer.from(bytes).toString('latin1').padEnd(length, 'z').slice(0, length);
+    const ctrlZ = form === 'ctrl-z';
+    const tail = { fixed: data, 'ctrl-z': `${data.replace(/[\x03\x1a\x1b]/g, '')}\x1a`, partial: data.slice(0, length >> 1), none: '' }[form];
+    return {
+      kind: 'line',
+      prefix: 'AT',
+      body: ctrlZ ? `+CIPSEND=${link}` : `+CIPSEND=${link},${length}`,
+      tail: tail ?? '',
+      delivery: { cuts: [length >> 2, length >> 1], paused: length % 2 === 0 },
+    };
+  });
+
+/** Reboots and network losses end everything built so far: rarer than the rest. */
+const interrupt: fc.Arbitrary<Interrupt> = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom<Interrupt>('reboot', 'lose-network') },
+  { weight: 4, arbitrary: fc.constantFrom<Interrupt>('dtr-off', 'peer-close', 'advance') },
+);
+
 const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 45,
@@ -97,7 +127,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         delivery,
         interrupt: fc.oneof(
           { weight: 12, arbitrary: fc.constant(undefined) },
-          { weight: 1, arbitrary: fc.constantFrom<Interrupt>('reboot', 'lose-network', 'dtr-off', 'peer-close', 'advance') },
+          { weight: 1, arbitrary: interrupt },
         ),
       },
       { requiredKeys: ['kind', 'prefix', 'body', 'tail', 'delivery'] },
@@ -111,9 +141,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       body: racyBody,
       tail: fc.constant(''),
       delivery: fc.constant<Delivery>({ cuts: [], paused: false }),
-      interrupt: fc.constantFrom<Interrupt>('reboot', 'lose-network', 'dtr-off', 'peer-close', 'advance'),
+      interrupt,
     }),
   },
+  { weight: 10, arbitrary: sendLine },
   { weight: 7, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: burst, delivery }) },
   { weight: 5, arbitrary: fc.constant<Step>({ kind: 'finish' }) },
   {
@@ -175,6 +206,12 @@ const PRELUDES: Readonly<Record<Prelude, readonly Step[]>> = {
   ],
 };
 
+/** Now and then the service and three links come up again (after the resets and closes in between). */
+const stepOrReopen: fc.Arbitrary<readonly Step[]> = fc.oneof(
+  { weight: 25, arbitrary: step.map((s) => [s]) },
+  { weight: 1, arbitrary: fc.constant(PRELUDES.links) },
+);
+
 type Prelude = 'none' | 'links' | 'transparent' | 'transparent-server' | 'server';
 
 export function scenarioArbitrary(maxSteps: number): fc.Arbitrary<Scenario> {
@@ -182,7 +219,8 @@ export function scenarioArbitrary(maxSteps: number): fc.Arbitrary<Scenario> {
     .record({
       dialect: fc.constantFrom<DialectName>('a76xx', 'a76xx', 'app-note', 'sim7600'),
       prelude: fc.constantFrom<Prelude>('none', 'links', 'links', 'transparent', 'transparent-server', 'server'),
-      steps: fc.array(step, { minLength: 1, maxLength: maxSteps }),
+      // 'max': lengths spread up to maxSteps (fast-check's default keeps arrays short).
+      steps: fc.array(stepOrReopen, { minLength: 1, maxLength: maxSteps, size: 'max' }),
     })
-    .map(({ dialect, prelude, steps }) => ({ dialect, steps: [...PRELUDES[prelude], ...steps] }));
+    .map(({ dialect, prelude, steps }) => ({ dialect, steps: [...PRELUDES[prelude], ...steps.flat()] }));
 }

@@ -41,6 +41,11 @@ export class FuzzFailure extends Error {
 export interface SessionResult {
   /** Command lines typed (steps of kind `line`, the checks' own lines included). */
   readonly lines: number;
+  /** How deep the scenario went: data phases and data-mode sessions entered, TCP connections made, reboots. */
+  readonly dataPhases: number;
+  readonly dataModes: number;
+  readonly connections: number;
+  readonly reboots: number;
 }
 
 type Mode = 'idle' | 'data' | 'mode';
@@ -72,6 +77,8 @@ class Session {
   private readonly chunks: Buffer[] = [];
   private resets = 0;
   private mode: Mode = 'idle';
+  private readonly entered = { idle: 0, data: 0, mode: 0 };
+  private prompts = 0;
   /** Output chunk of the last reboot, until the host sends again: nothing may answer a command of before. */
   private rebootedAt: number | undefined;
   /** Where the data phase in progress began (output chunk, resets so far). */
@@ -93,8 +100,10 @@ class Session {
       log: (message) => this.logs.push(message),
     });
     this.service = socketService(this.modem);
+    const prompt = `\r\n${this.modem.dialect.prompt}`;
     this.modem.on('output', (bytes) => {
       this.chunks.push(bytes);
+      if (bytes.length === prompt.length && bytes.toString('latin1') === prompt) this.prompts++;
       if (this.record) this.unrecorded.push(bytes);
     });
     this.modem.on('reset', () => {
@@ -117,7 +126,13 @@ class Session {
       if (this.mode !== 'idle') this.fail(`still in ${this.mode === 'data' ? 'a data phase' : 'data mode'} after finishing`);
       await this.checkAnswers();
       await this.expectExactly('AT', /^\r\nOK\r\n$/);
-      return { lines: this.lines };
+      return {
+        lines: this.lines,
+        dataPhases: this.prompts,
+        dataModes: this.entered.mode,
+        connections: this.network.connections.length,
+        reboots: this.resets,
+      };
     } catch (err) {
       if (err instanceof FuzzFailure) throw err;
       throw this.failure(`exception: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -369,6 +384,7 @@ class Session {
       const answered = this.chunks.slice(from.chunk).some((c) => final.test(c.toString('latin1')));
       if (!answered && !serial.quiet && from.resets === this.resets) this.fail('a data phase ended without a final result code');
     }
+    if (mode !== this.mode) this.entered[mode]++;
     this.mode = mode;
   }
 
