@@ -382,6 +382,8 @@ export class TcpSocket extends Duplex implements LinkUser {
     if (this.readableDone) return;
     this.readableDone = true;
     this.push(null);
+    // Nothing left unread: let 'end' (and so 'close') happen even if nobody reads this side.
+    if (this.readableLength === 0) this.read(0);
   }
 
   /** Buffer mode: read from the module while it has data and the readable side wants it. */

@@ -53,6 +53,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   private pulling = false;
   private moduleHasData = false;
   private notices = 0;
+  /** Sends go out in the order they were asked for (name lookups would reorder them otherwise). */
+  private sendChain: Promise<unknown> = Promise.resolve();
 
   constructor(host: SocketHost) {
     super();
@@ -111,7 +113,9 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
       return;
     }
     if (this.phase === 'unbound') this.startBind(undefined);
-    void this.deliverDatagram(payload, port, address).then(
+    const sending = this.sendChain.then(() => this.deliverDatagram(payload, port, address));
+    this.sendChain = sending.catch(() => undefined);
+    void sending.then(
       (bytes) => report(null, bytes),
       (error: unknown) => report(error instanceof Error ? error : new Error(String(error)), 0),
     );

@@ -57,6 +57,8 @@ export async function startEmulated(options: EmulatedOptions): Promise<Emulated>
     close: async () => {
       await a76xx.close();
       module.destroy();
+      // Whatever the module still had open (a failed test's sockets) goes with a power cycle.
+      emulator.reboot();
     },
   };
 }
