@@ -46,7 +46,13 @@ let lastReport = started;
 let shrinking = false;
 
 const property = fc.asyncProperty(arbitrary, async (scenario) => {
-  const result = await runScenario(scenario);
+  let result;
+  try {
+    result = await runScenario(scenario);
+  } catch (err) {
+    shrinking = true; // the runs that follow shrink this failure: not counted
+    throw err;
+  }
   if (shrinking) return;
   lines += result.lines;
   scenarios++;
@@ -63,15 +69,8 @@ const property = fc.asyncProperty(arbitrary, async (scenario) => {
 
 for (let batch = 0; lines < target; batch++) {
   const batchSeed = seed + batch;
-  const details = await fc.check(property, {
-    seed: batchSeed,
-    numRuns: batchSize,
-    // Counted runs stop once the failure is found; the shrinking runs are not counted.
-    reporter: undefined,
-    asyncReporter: undefined,
-  });
+  const details = await fc.check(property, { seed: batchSeed, numRuns: batchSize });
   if (details.failed) {
-    shrinking = true;
     await reportFailure(details, batchSeed);
     process.exit(1);
   }

@@ -6,6 +6,7 @@ import { FakeClock } from '../../src/emulator/clock.js';
 import { Modem } from '../../src/emulator/modem.js';
 import { atPrefix, commandBody } from './engine/command-lines.js';
 import { scenarioArbitrary } from './engine/scenario.js';
+import { replayTranscript } from './engine/replay.js';
 import { FuzzFailure, runScenario } from './engine/session.js';
 import { FUZZ_SEED, runs } from './settings.js';
 
@@ -37,6 +38,17 @@ async function transcriptOf(counterexample: string): Promise<string> {
     return err instanceof FuzzFailure ? `\n\nTranscript:\n${err.transcript}` : '';
   }
 }
+
+test('a recorded scenario replays as a transcript (the form failures are reported in)', async () => {
+  await fc.assert(
+    fc.asyncProperty(scenarioArbitrary(30), async (scenario) => {
+      const lines: string[] = [];
+      await runScenario(scenario, { onTranscriptLine: (line) => lines.push(line) });
+      await replayTranscript(lines.join('\n'));
+    }),
+    { seed: FUZZ_SEED, numRuns: runs(25) },
+  );
+});
 
 // ---------------------------------------------------------------- chunking
 

@@ -126,6 +126,7 @@ class Session {
       if (this.mode !== 'idle') this.fail(`still in ${this.mode === 'data' ? 'a data phase' : 'data mode'} after finishing`);
       await this.checkAnswers();
       await this.expectExactly('AT', /^\r\nOK\r\n$/);
+      if (this.record) this.flushOutput();
       return {
         lines: this.lines,
         dataPhases: this.prompts,
@@ -247,8 +248,10 @@ class Session {
     if (finals > 1 && !`${text}${tail}`.includes('\r')) this.fail(`${finals} final result codes for ${JSON.stringify(text.slice(0, 200))}`);
   }
 
-  /** Something that happens while the command may still be running (one turn after it was typed). */
+  /** Something that happens while the command may still be running (it waits on the clock or the network). */
   private async interrupt(what: Interrupt): Promise<void> {
+    // After one turn, so that a replay of the transcript meets the command in the same state.
+    await turn();
     switch (what) {
       case 'reboot':
         return this.act('reboot', () => this.modem.reboot());
@@ -403,15 +406,18 @@ class Session {
     this.checkSinceReboot();
     this.rebootedAt = undefined;
     const pieces = cut(bytes, delivery.cuts);
-    if (this.record) {
+    // Pieces written in one turn are one write as far as the module can tell: one `>>` line.
+    if (this.record && !delivery.paused) {
       this.flushOutput();
-      if (delivery.paused) for (const piece of pieces) this.write(traceLine('host', piece));
-      else this.write(traceLine('host', bytes));
+      this.write(traceLine('host', bytes));
     }
     for (const [i, piece] of pieces.entries()) {
-      if (i > 0 && delivery.paused) {
-        await turn();
-        if (this.record) this.flushOutput();
+      if (delivery.paused) {
+        if (i > 0) await turn();
+        if (this.record) {
+          this.flushOutput();
+          this.write(traceLine('host', piece));
+        }
       }
       this.guard(() => this.modem.input(piece));
     }
