@@ -9,7 +9,7 @@ import type { ConfigOverrides } from '../../src/emulator/config.js';
 import { socketService } from '../../src/emulator/links.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import type { Network } from '../../src/emulator/network/types.js';
-import { startPeers } from '../emulator/datamode-rig.js';
+import { startPeers, type Peers } from '../emulator/datamode-rig.js';
 import { ScriptedNetwork } from '../emulator/sockets-scripted-network.js';
 import { linePort } from '../control/rig.js';
 import type { Action, HostPort } from '../support/transcript-runner.js';
@@ -49,7 +49,11 @@ export interface FaultRig {
 const HOSTS = new Map([['server.test', '127.0.0.1']]);
 const WAIT_MS = 3000;
 
-export async function realFaultRig(options: { config?: ConfigOverrides; wrap?: (real: Network) => Network } = {}): Promise<FaultRig> {
+export interface RealFaultRig extends FaultRig {
+  readonly peers: Peers;
+}
+
+export async function realFaultRig(options: { config?: ConfigOverrides; wrap?: (real: Network) => Network } = {}): Promise<RealFaultRig> {
   const peers = await startPeers();
   const busyTcp = await listenSomewhere();
   const busyUdp = await bindSomewhere();
@@ -60,6 +64,7 @@ export async function realFaultRig(options: { config?: ConfigOverrides; wrap?: (
   return {
     target,
     counting,
+    peers,
     vars,
     actions: { ...peers.actions, ...commonActions(target, counting) },
     port: linePort(target.line),
