@@ -8,6 +8,7 @@ import { defaultTokenPath, generateToken, removeTokenFile, writeTokenFile } from
 import { makeConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
 import { Modem } from '../emulator/modem.js';
+import { AllowList, AllowListNetwork, AllowRuleError, parseAllowRule, type Refusal } from '../emulator/network/allow-list.js';
 import { RealNetwork } from '../emulator/network/real.js';
 import { SimulatedNetwork } from '../emulator/network/simulated.js';
 import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../emulator/trace.js';
@@ -69,6 +70,8 @@ interface EmulateOptions {
   readonly listenHost?: string;
   readonly portOffset?: number;
   readonly escapeGuard?: number;
+  /** `--allow` rules as typed (checked against the host table once all options are in). */
+  readonly allow?: readonly string[];
 }
 
 export function command(): Command {
@@ -148,6 +151,13 @@ export function command(): Command {
         nonNegativeInt,
       ),
     )
+    .addOption(
+      new Option(
+        '--allow <HOST[:PORT]>',
+        'let the module connect and send UDP only to HOST (an IPv4 address, a block like 127.0.0.0/8, or a --host name), ' +
+          'on PORT or any port (repeatable); other destinations fail as unreachable. Use it before exposing the AT port',
+      ).argParser(collectAllowRule),
+    )
     .action((options: EmulateOptions) => runEmulate(options));
 }
 
@@ -171,6 +181,17 @@ export function parseHostEntry(value: string, previous: ReadonlyMap<string, stri
     throw new InvalidArgumentError('expected NAME=IPv4, e.g. example.com=127.0.0.1');
   }
   return new Map([...(previous ?? []), [match[1] as string, match[2] as string]]);
+}
+
+/** One `--allow HOST[:PORT]` added to those so far (names are checked against --host later). */
+export function collectAllowRule(value: string, previous: readonly string[] | undefined): readonly string[] {
+  try {
+    parseAllowRule(value);
+  } catch (err) {
+    if (err instanceof AllowRuleError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+  return [...(previous ?? []), value];
 }
 
 /** `--listen-host`: an IPv4 address (UDP sockets are IPv4). */
@@ -208,8 +229,9 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     );
   }
   const real = new RealNetwork({ hosts, staticOnly: options.hostsOnly === true, listenAddress, portOffset: options.portOffset ?? 0 });
+  const allowed = options.allow === undefined ? real : new AllowListNetwork(real, allowListOf(options.allow, hosts), { onRefused: refusalLogger() });
   // The simulated network passes everything through untouched until told otherwise (control verbs).
-  const network = new SimulatedNetwork(real, {
+  const network = new SimulatedNetwork(allowed, {
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
   });
   const modem = new Modem({
@@ -276,6 +298,28 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
   if (options.stdio === true || options.pty !== undefined) modem.start();
   const ready = `${READY_PREFIX}${endpoint.description}\n`;
   (options.stdio === true ? process.stderr : process.stdout).write(ready);
+}
+
+/** The --allow list, or exit 1 (a bad flag) when a rule names a host the table does not have. */
+function allowListOf(values: readonly string[], hosts: ReadonlyMap<string, string>): AllowList {
+  try {
+    return AllowList.from(values, hosts);
+  } catch (err) {
+    if (!(err instanceof AllowRuleError)) throw err;
+    warn(`--allow ${err.message}`);
+    process.exit(1);
+  }
+}
+
+/** Logs each refused destination once (a flood of datagrams to one place is one line). */
+function refusalLogger(): (refusal: Refusal) => void {
+  const seen = new Set<string>();
+  return ({ kind, to }) => {
+    const key = `${kind} ${formatHostPort(to.address, to.port)}`;
+    if (seen.has(key) || seen.size >= 1000) return;
+    seen.add(key);
+    warn(`refused ${kind === 'tcp' ? 'a connection' : 'datagrams'} to ${formatHostPort(to.address, to.port)}: not in --allow`);
+  };
 }
 
 let stopping = false;

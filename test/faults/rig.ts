@@ -46,21 +46,27 @@ export interface FaultRig {
   close(): Promise<void>;
 }
 
-const HOSTS = new Map([['server.test', '127.0.0.1']]);
+export const HOSTS: ReadonlyMap<string, string> = new Map([['server.test', '127.0.0.1']]);
 const WAIT_MS = 3000;
 
 export interface RealFaultRig extends FaultRig {
   readonly peers: Peers;
 }
 
-export async function realFaultRig(options: { config?: ConfigOverrides; wrap?: (real: Network) => Network } = {}): Promise<RealFaultRig> {
+export interface RealFaultRigOptions {
+  readonly config?: ConfigOverrides;
+  /** Put a network between the real one and the rest (`vars`: the rig's ports). */
+  readonly wrap?: (real: Network, vars: Readonly<Record<string, number>>) => Network;
+}
+
+export async function realFaultRig(options: RealFaultRigOptions = {}): Promise<RealFaultRig> {
   const peers = await startPeers();
   const busyTcp = await listenSomewhere();
   const busyUdp = await bindSomewhere();
-  const real = new RealNetwork({ hosts: HOSTS, staticOnly: true });
-  const counting = new CountingNetwork(options.wrap?.(real) ?? real);
-  const target = controlledModem({ config: { bootUrcs: false, escapeGuardMs: 100, ...options.config }, network: counting });
   const vars = { ...peers.vars, BUSY_TCP_PORT: portOf(busyTcp), BUSY_UDP_PORT: busyUdp.address().port };
+  const real = new RealNetwork({ hosts: HOSTS, staticOnly: true });
+  const counting = new CountingNetwork(options.wrap?.(real, vars) ?? real);
+  const target = controlledModem({ config: { bootUrcs: false, escapeGuardMs: 100, ...options.config }, network: counting });
   return {
     target,
     counting,
