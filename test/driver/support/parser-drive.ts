@@ -80,6 +80,8 @@ export function describe(events: readonly ModuleEvent[]): string[] {
         return `rxget ${e.mode} link=${e.link} rest=${e.rest} ${JSON.stringify(e.bytes.toString('latin1'))}`;
       case 'passthrough':
         return `passthrough ${JSON.stringify(e.bytes.toString('latin1'))}`;
+      case 'close-candidate':
+        return 'close-candidate';
     }
   });
 }
