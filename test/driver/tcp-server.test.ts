@@ -36,7 +36,7 @@ for (const mode of ['push', 'buffer', 'transparent'] as const satisfies readonly
       const accepted: TcpSocket[] = [];
       server.on('connection', (s) => accepted.push(s));
       const port = await listening(server);
-      assert.ok(port > 0);
+      assert.ok(port > 0, 'port > 0');
       assert.equal(server.listening, true);
       assert.deepEqual(server.address(), { address: em.a76xx.localAddress, family: 'IPv4', port });
       const peer = await client(port);

@@ -121,7 +121,7 @@ for (const mode of MODES) {
         );
         assert.equal(response.statusCode, 200);
         assert.equal(response.headers['x-path'], '/page?q=1');
-        assert.ok((await readAll(response, 5_000)).equals(body));
+        assert.ok((await readAll(response, 5_000)).equals(body), '(await readAll(response, 5_000)).equals(body)');
         await allLinksFree(em);
       });
     } finally {
@@ -166,12 +166,12 @@ test('tcp [buffer]: a reader that stops reading stops the module reading (back-p
       const link = socket.linkNumber as number;
       const service = socketService(em.emulator);
       assert.equal(service.links[link]?.paused, true, 'the module stopped reading its socket');
-      assert.ok((service.rx[link]?.length ?? 0) >= RX_BUFFER_LIMIT);
-      assert.ok(peerSocket !== undefined);
+      assert.ok((service.rx[link]?.length ?? 0) >= RX_BUFFER_LIMIT, '(service.rx[link]?.length ?? 0) >= RX_BUFFER_LIMIT');
+      assert.ok(peerSocket !== undefined, 'peerSocket !== undefined');
       socket.resume();
       const rest = await readAll(socket, 10_000);
       assert.equal(socket.bytesRead, total);
-      assert.ok(rest.length <= total);
+      assert.ok(rest.length <= total, 'rest.length <= total');
     });
   } finally {
     await peer.close();
@@ -206,8 +206,8 @@ test('tcp [push]: with +IPD headers, links to different peers are told apart by 
           sa.write(Buffer.alloc(1000, 'a'));
           sb.write(Buffer.alloc(1000, 'b'));
         }
-        assert.ok((await ra).equals(Buffer.alloc(3000, 'a')));
-        assert.ok((await rb).equals(Buffer.alloc(3000, 'b')));
+        assert.ok((await ra).equals(Buffer.alloc(3000, 'a')), '(await ra).equals(Buffer.alloc(3000, \'a\'))');
+        assert.ok((await rb).equals(Buffer.alloc(3000, 'b')), '(await rb).equals(Buffer.alloc(3000, \'b\'))');
         sa.destroy();
         sb.destroy();
         await allLinksFree(em);
@@ -236,16 +236,16 @@ test('tcp: refused connects, unknown names and bad ports fail with typed errors;
   await withModem('push', async (em) => {
     const refused = em.a76xx.createConnection(port, '127.0.0.1');
     const [error] = (await within(once(refused, 'error'), 5_000, 'error')) as [AtCommandError];
-    assert.ok(error instanceof AtCommandError);
+    assert.ok(error instanceof AtCommandError, 'error instanceof AtCommandError');
     assert.equal(error.err, 1);
     const unknown = em.a76xx.createConnection(80, 'nowhere.test');
     const [dns] = (await within(once(unknown, 'error'), 5_000, 'error')) as [DnsLookupError];
-    assert.ok(dns instanceof DnsLookupError);
+    assert.ok(dns instanceof DnsLookupError, 'dns instanceof DnsLookupError');
     assert.equal(dns.code, 'A76XX_DNS');
     assert.equal(dns.dnsError, 10);
     const bad = em.a76xx.createConnection(0, '127.0.0.1');
     const [range] = (await within(once(bad, 'error'), 1_000, 'error')) as [Error];
-    assert.ok(range instanceof RangeError);
+    assert.ok(range instanceof RangeError, 'range instanceof RangeError');
     await allLinksFree(em);
   });
 });
@@ -259,7 +259,7 @@ test('tcp: setTimeout emits timeout when idle; destroy() closes the link in the 
       assert.equal(socket.timeout, 80);
       const started = Date.now();
       await within(once(socket, 'timeout'), 2_000, 'timeout');
-      assert.ok(Date.now() - started >= 60);
+      assert.ok(Date.now() - started >= 60, 'Date.now() - started >= 60');
       assert.equal(socket.setNoDelay(true), socket);
       assert.equal(socket.setKeepAlive(true, 1000), socket);
       socket.destroy();

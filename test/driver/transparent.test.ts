@@ -41,7 +41,7 @@ test('transparent: "\\r\\nCLOSED\\r\\n" inside the data is data: the +++ probe g
     channel.on('data-mode', (entered, line) => modes.push(`${entered ? 'in' : 'out'} ${line}`));
     const first = Buffer.from('before\r\nCLOSED\r\nafter', 'latin1');
     socket.write(first);
-    assert.ok((await rx.until(first.length)).equals(first));
+    assert.ok((await rx.until(first.length)).equals(first), '(await rx.until(first.length)).equals(first)');
     // Written while the probe runs: held, then sent after ATO.
     socket.write('more');
     const all = await rx.until(first.length + 4);

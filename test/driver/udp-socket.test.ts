@@ -52,7 +52,7 @@ for (const mode of ['push', 'buffer'] as const satisfies readonly SocketMode[]) 
       });
       await within(listening, 3_000, 'listening');
       const { port } = socket.address();
-      assert.ok(port > 0);
+      assert.ok(port > 0, 'port > 0');
       const binary = Buffer.from([0, 0x0d, 0x0a, 0x1a, 0x1b, 0xff, 0x2b, 0x2b, 0x2b]);
       socket.send(binary, 0, binary.length, peer.port, '127.0.0.1');
       const received = await got;
@@ -88,9 +88,9 @@ test('udp: bind(port) takes that local port; oversize datagrams and bad ports ar
     await within(new Promise<void>((r) => socket.bind(freePort, () => r())), 3_000, 'bind');
     assert.equal(socket.address().port, freePort);
     const big = await new Promise<Error | null>((r) => socket.send(Buffer.alloc(1501), peer.port, '127.0.0.1', (e) => r(e)));
-    assert.ok(big instanceof RangeError);
+    assert.ok(big instanceof RangeError, 'big instanceof RangeError');
     const badPort = await new Promise<Error | null>((r) => socket.send('x', 0, '127.0.0.1', (e) => r(e)));
-    assert.ok(badPort instanceof RangeError);
+    assert.ok(badPort instanceof RangeError, 'badPort instanceof RangeError');
     const echo = messages(1, socket);
     socket.send(Buffer.alloc(1500, 7), peer.port, '127.0.0.1');
     const [[msg]] = await echo;
@@ -106,7 +106,7 @@ test('udp: bind(port) takes that local port; oversize datagrams and bad ports ar
     const socket = transparent.a76xx.createUdpSocket();
     socket.bind();
     const [error] = (await within(once(socket, 'error'), 3_000, 'error')) as [Error];
-    assert.ok(error instanceof DriverStateError);
+    assert.ok(error instanceof DriverStateError, 'error instanceof DriverStateError');
   } finally {
     await transparent.close();
   }
