@@ -11,6 +11,7 @@ export interface SubcommandModule {
 const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
   () => import('./emulate.js'),
   () => import('./ctl.js'),
+  () => import('./nc.js'),
 ];
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };

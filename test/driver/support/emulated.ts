@@ -11,6 +11,7 @@ import type { ConfigOverrides } from '../../../src/emulator/config.js';
 import { Modem as EmulatedModem } from '../../../src/emulator/modem.js';
 import { RealNetwork } from '../../../src/emulator/network/real.js';
 import { createMemoryPair } from '../../../src/transport/client-memory.js';
+import { serveTcp } from '../../../src/transport/tcp-server.js';
 
 /** The escape guard of in-process transparent tests (emulator and driver agree on it). */
 export const TEST_GUARD_MS = 60;
@@ -45,6 +46,7 @@ export async function startEmulated(options: EmulatedOptions): Promise<Emulated>
   const a76xx = await A76xx.open(host, {
     mode: options.mode,
     guardMs: TEST_GUARD_MS,
+    escapeAnswerMs: 250,
     syncTimeoutMs: 500,
     pollIntervalMs: 20,
     timeouts: { '+CIPOPEN': 5_000, '+CIPSEND': 5_000, '+NETOPEN': 5_000, '+NETCLOSE': 5_000, '+CIPCLOSE': 5_000 },
@@ -105,4 +107,29 @@ export function readAll(stream: NodeJS.ReadableStream, ms: number, what = 'the s
     ms,
     what,
   );
+}
+
+/**
+ * An emulator in this process served on a loopback TCP port (what `a76xx emulate --tcp` serves),
+ * for code that takes a device string: `device` is `tcp://127.0.0.1:<port>`.
+ */
+export async function serveEmulator(options: { hosts?: Readonly<Record<string, string>>; config?: ConfigOverrides } = {}): Promise<{
+  device: string;
+  emulator: EmulatedModem;
+  close: () => Promise<void>;
+}> {
+  const hosts = new Map(Object.entries(options.hosts ?? {}));
+  const emulator = new EmulatedModem({
+    config: { bootUrcs: false, escapeGuardMs: TEST_GUARD_MS, hosts, ...options.config },
+    network: new RealNetwork({ hosts, staticOnly: true }),
+  });
+  const endpoint = await serveTcp(emulator, { host: '127.0.0.1', port: 0 });
+  return {
+    device: `tcp://127.0.0.1:${endpoint.port}`,
+    emulator,
+    close: async () => {
+      await endpoint.close();
+      emulator.reboot();
+    },
+  };
 }
