@@ -52,6 +52,9 @@ const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{
 
 /** `HOST[:PORT]` → its parts; throws AllowRuleError on anything else (IPv6 included). */
 export function parseAllowRule(value: string): AllowRuleText {
+  if (value.startsWith('[') || (value.match(/:/g) ?? []).length > 1) {
+    throw new AllowRuleError(`${value}: only IPv4 destinations can be allowed (the module's sockets are IPv4)`);
+  }
   const match = /^([^:\s]+)(?::(\d+))?$/.exec(value);
   if (match === null) throw new AllowRuleError(`${JSON.stringify(value)}: expected HOST[:PORT], e.g. 127.0.0.1, 127.0.0.0/8:7 or echo.test:80`);
   const host = match[1] as string;
