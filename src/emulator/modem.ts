@@ -99,10 +99,14 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   // ---------------------------------------------------------------- input
 
-  /** Bytes from the host. */
+  /**
+   * Bytes from the host. The modem keeps them (not a copy) until they are processed — in data
+   * mode until they left on the link — so a caller must not write into them afterwards (stream
+   * chunks are never reused; the transports and AtLine hand over fresh buffers).
+   */
   input(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const bytes = Buffer.from(chunk);
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     this.inbox = this.inbox.length === 0 ? bytes : Buffer.concat([this.inbox, bytes]);
     this.pump();
   }
@@ -122,9 +126,10 @@ export class Modem extends EventEmitter<ModemEvents> {
       }
       if (this.busy) break;
       if (this.dataMode !== undefined) {
+        // The inbox is the modem's own copy and is never written to: no second copy.
         const rest = inbox.subarray(pos);
         pos = inbox.length;
-        this.dataMode.input(Buffer.from(rest));
+        this.dataMode.input(rest);
         continue;
       }
       const step = this.editor.feed(inbox[pos++] as number);

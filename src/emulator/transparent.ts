@@ -76,7 +76,13 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
       { data: (bytes) => this.packetizer.push(bytes), escape: () => this.escape() },
       { ...DEFAULT_ESCAPE_TIMING, guardMs: modem.config.escapeGuardMs },
     );
-    this.packetizer = new Packetizer(modem.clock, (packet) => this.transmit(packet), () => modem.state.ip.transWaitMs);
+    this.packetizer = new Packetizer(
+      modem.clock,
+      (packet) => this.transmit(packet),
+      () => modem.state.ip.transWaitMs,
+      undefined,
+      () => this.link?.tcp !== undefined,
+    );
     modem.on('dtr', this.onDtr);
   }
 
