@@ -14,6 +14,7 @@ import type { DialectName } from '../../src/emulator/dialect.js';
 import { exitOf, spawnCli, type CliProcess } from '../e2e/spawn-cli.js';
 import { freePort, peerActions, TcpPeer } from '../support/peers.js';
 import { loadTranscript, runTranscript, type HostPort } from '../support/transcript-runner.js';
+import { cliArgs, ROOT } from '../support/cli.js';
 
 /**
  * End to end: a spawned `a76xx emulate --control` served on TCP, a host on its AT port playing a
@@ -22,8 +23,6 @@ import { loadTranscript, runTranscript, type HostPort } from '../support/transcr
  * transcripts (test/transcripts/control/e2e/<dialect>.txt) show each dialect working through the
  * whole stack, network loss and recovery included.
  */
-const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'src/cli/main.ts');
 const TRANSCRIPTS = join(import.meta.dirname, '../transcripts/control/e2e');
 const TIMEOUT = { timeout: 30_000 };
 
@@ -47,7 +46,7 @@ interface CtlRun {
 function ctl(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CtlRun> {
   return new Promise((resolve, reject) => {
     const spawnedAt = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ctl', ...args], { cwd: ROOT, stdio: 'pipe', env });
+    const child = spawn(process.execPath, cliArgs('ctl', ...args), { cwd: ROOT, stdio: 'pipe', env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

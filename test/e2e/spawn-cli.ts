@@ -1,11 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
 import { parseReadyLine, type ReadyEndpoint } from '../../src/cli/emulate.js';
 import { ByteCollector } from './bytes.js';
+import { cliArgs, ROOT } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-/** The CLI from source (tsx), so the tests never run a stale build. */
-const CLI = join(ROOT, 'src/cli/main.ts');
 
 export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -20,7 +17,7 @@ export interface CliProcess {
 }
 
 export function spawnCli(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: 'pipe' });
+  const child = spawn(process.execPath, cliArgs(...args), { cwd: ROOT, stdio: 'pipe' });
   const stdout = new ByteCollector();
   const stderr = new ByteCollector();
   child.stdout.on('data', stdout.push);
