@@ -11,7 +11,10 @@ export interface SubcommandModule {
 const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
   () => import('./emulate.js'),
   () => import('./ctl.js'),
+  () => import('./console.js'),
   () => import('./nc.js'),
+  () => import('./fetch.js'),
+  () => import('./doctor.js'),
 ];
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
