@@ -10,7 +10,7 @@
  *                host ─1500-byte writes─► relay ─► echo peer ─► relay ─► host
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { CLI, spawnBench, type BenchChild } from './lib/child.js';
+import { benchScript, CLI, spawnBench, type BenchChild } from './lib/child.js';
 import { AtClient, connectLoopback } from './lib/at-client.js';
 import { row, type Row } from './lib/report.js';
 
@@ -23,7 +23,7 @@ export interface GoodputOptions {
   readonly rounds: number;
 }
 
-const RELAY = new URL('./workers/relay.ts', import.meta.url).pathname;
+const RELAY = benchScript('workers/relay');
 const CHUNK = 64 * 1024;
 /** One CIPSEND, the module's maximum (spec §0.3). */
 const SEND_SIZE = 1500;

@@ -23,6 +23,7 @@ export interface Goal {
   /** Which number the goal is about. */
   readonly on: 'ratio' | 'value';
   readonly atLeast?: number;
+  readonly atMost?: number;
   readonly below?: number;
 }
 
@@ -35,6 +36,7 @@ export function goalMet(r: Row): boolean | undefined {
   if (goal === undefined) return undefined;
   const x = goal.on === 'ratio' ? r.ratio : r.value;
   if (goal.atLeast !== undefined && !(x >= goal.atLeast)) return false;
+  if (goal.atMost !== undefined && !(x <= goal.atMost)) return false;
   if (goal.below !== undefined && !(x < goal.below)) return false;
   return true;
 }
@@ -43,7 +45,7 @@ function goalText(r: Row): string {
   const goal = r.goal;
   if (goal === undefined) return '';
   const what = goal.on === 'ratio' ? 'ratio' : r.unit;
-  const bound = goal.atLeast !== undefined ? `>= ${goal.atLeast}` : `< ${goal.below}`;
+  const bound = goal.atLeast !== undefined ? `>= ${goal.atLeast}` : goal.atMost !== undefined ? `<= ${goal.atMost}` : `< ${goal.below}`;
   return `${goal.on === 'ratio' ? `${what} ${bound}` : `${bound} ${what}`} ${goalMet(r) ? 'met' : 'NOT met'}`;
 }
 

@@ -15,6 +15,8 @@ import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../emulator/
 import type { ModuleSide, ServedEndpoint } from '../transport/serve-endpoint.js';
 import { serveStdio } from '../transport/stdio.js';
 import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../transport/tcp-server.js';
+import { closeAll, Fleet, MAX_FLEET, serveFleetPty, serveFleetTcp } from '../fleet/fleet.js';
+import type { Network } from '../emulator/network/types.js';
 
 /** `a76xx emulate`: wiring only — a Modem on a real network, served on one transport. */
 
@@ -72,6 +74,8 @@ interface EmulateOptions {
   readonly escapeGuard?: number;
   /** `--allow` rules as typed (checked against the host table once all options are in). */
   readonly allow?: readonly string[];
+  /** `--count N`: a fleet of N modems (fleet mode, when N > 1). */
+  readonly count?: number;
 }
 
 export function command(): Command {
@@ -153,6 +157,15 @@ export function command(): Command {
     )
     .addOption(
       new Option(
+        '--count <N>',
+        'emulate N modems in this process, each with its own state: on TCP ports PORT…PORT+N-1 (PORT 0: a free port ' +
+          'each), or one PTY each (links LINK0…LINKN-1); --control addresses them as modems 0…N-1 (`a76xx ctl --modem K`, or all)',
+      )
+        .argParser(parseCount)
+        .conflicts(['stdio', 'trace']),
+    )
+    .addOption(
+      new Option(
         '--allow <HOST[:PORT]>',
         'let the module connect and send UDP only to HOST (an IPv4 address, a block like 127.0.0.0/8, or a --host name), ' +
           'on PORT or any port (repeatable); other destinations fail as unreachable. Use it before exposing the AT port',
@@ -207,6 +220,13 @@ export function parsePortOffset(value: string): number {
   return offset;
 }
 
+/** `--count`: 1 to MAX_FLEET modems. */
+export function parseCount(value: string): number {
+  const count = nonNegativeInt(value);
+  if (count < 1 || count > MAX_FLEET) throw new InvalidArgumentError(`expected 1 to ${MAX_FLEET}`);
+  return count;
+}
+
 /** A count of ms or bit/s. */
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a whole number >= 0');
@@ -230,6 +250,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
   }
   const real = new RealNetwork({ hosts, staticOnly: options.hostsOnly === true, listenAddress, portOffset: options.portOffset ?? 0 });
   const allowed = options.allow === undefined ? real : new AllowListNetwork(real, allowListOf(options.allow, hosts), { onRefused: refusalLogger() });
+  if (options.count !== undefined && options.count > 1) return runFleet(options, options.count, allowed, hosts);
   // The simulated network passes everything through untouched until told otherwise (control verbs).
   const network = new SimulatedNetwork(allowed, {
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
@@ -378,7 +399,7 @@ function startTrace(line: AtLine, target: string | true, dialect: DialectName): 
 /** `--control`: the HTTP+JSON control API, its token printed and saved for `a76xx ctl`. */
 async function startControl(
   address: TcpAddress | true,
-  target: ControlTarget,
+  target: ControlTarget | readonly ControlTarget[],
   tokenFileOption: string | undefined,
   announce: (line: string) => void,
 ): Promise<void> {
@@ -388,7 +409,7 @@ async function startControl(
     warn(`warning: control API on ${where}, not loopback: whoever has the token can drive the emulator from elsewhere`);
   }
   const plane = new ControlPlane();
-  plane.add(target);
+  for (const one of Array.isArray(target) ? target : [target]) plane.add(one);
   const token = generateToken();
   let server: ControlServer;
   try {
@@ -423,4 +444,84 @@ function describeStartError(err: unknown, listening: string): string {
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${listening}: not an address of this machine`;
   if (code === 'EACCES') return `cannot listen on ${listening}: permission denied`;
   return err instanceof Error ? err.message : String(err);
+}
+
+// ---------------------------------------------------------------- fleet mode
+
+/**
+ * The line printed for each modem of a fleet before the ready line (same stream):
+ *   a76xx emulator modem 0: tcp 127.0.0.1:20000
+ *   a76xx emulator modem 1: pty /dev/pts/7 (link /tmp/a76xx1)
+ * and then one ready line for all: `a76xx emulator ready: fleet 2 tcp 127.0.0.1:20000-20001`
+ * (consecutive ports), `… fleet 2 tcp` (free ports) or `… fleet 2 pty`.
+ */
+export const MODEM_PREFIX = 'a76xx emulator modem ';
+
+/** A modem line of a fleet read back: its control id and its endpoint. */
+export function parseModemLine(line: string): { id: string; endpoint: ReadyEndpoint } | undefined {
+  if (!line.startsWith(MODEM_PREFIX)) return undefined;
+  const match = /^(\d+): (.*)$/.exec(line.slice(MODEM_PREFIX.length).trimEnd());
+  if (match === null) return undefined;
+  const endpoint = parseReadyLine(`${READY_PREFIX}${match[2] as string}`);
+  return endpoint === undefined ? undefined : { id: match[1] as string, endpoint };
+}
+
+/** `a76xx emulate --count N`: N modems, each with its own network simulation, line and transport. */
+async function runFleet(options: EmulateOptions, count: number, network: Network, hosts: ReadonlyMap<string, string>): Promise<void> {
+  const fleet = new Fleet({
+    count,
+    config: makeConfig({
+      dialect: DIALECTS[options.dialect],
+      bootUrcs: options.bootUrcs,
+      hosts,
+      ...(options.escapeGuard !== undefined ? { escapeGuardMs: options.escapeGuard } : {}),
+    }),
+    network,
+    conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
+    pacing: options.pace === true,
+    log: warn,
+  });
+  let endpoints: ServedEndpoint[];
+  let summary: string;
+  let listening = '';
+  try {
+    if (options.pty !== undefined) {
+      endpoints = await serveFleetPty(fleet, { ...(options.pty !== true ? { link: options.pty } : {}), log: warn });
+      summary = 'pty';
+    } else {
+      const address = options.tcp === undefined || options.tcp === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT } : options.tcp;
+      listening = `${formatHostPort(address.host, address.port)} (${count} ports)`;
+      if (!isLoopback(address.host)) {
+        warn(`warning: listening on ${address.host}, not loopback: whoever reaches it can make this machine open connections anywhere`);
+      }
+      const booted = new Set<number>();
+      endpoints = await serveFleetTcp(fleet, {
+        host: address.host,
+        basePort: address.port,
+        log: warn,
+        // Each modem "powers on" when its first host attaches, as a single emulator does.
+        onHostAttach(index) {
+          if (booted.has(index)) return;
+          booted.add(index);
+          fleet.members[index]?.modem.start();
+        },
+      });
+      summary =
+        address.port === 0
+          ? 'tcp'
+          : `tcp ${formatHostPort(address.host, address.port)}-${address.port + count - 1}`;
+    }
+  } catch (err) {
+    warn(describeStartError(err, listening));
+    process.exit(1);
+  }
+  const out = process.stdout;
+  if (options.control !== undefined) {
+    await startControl(options.control, fleet.members, options.tokenFile, (line) => void out.write(`${line}\n`));
+  }
+  const all: ServedEndpoint = { description: `fleet ${count} ${summary}`, close: () => closeAll(endpoints) };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(all, (fleet.members[0] as ControlTarget).line));
+  if (options.pty !== undefined) for (const member of fleet.members) member.modem.start();
+  out.write(endpoints.map((e, i) => `${MODEM_PREFIX}${i}: ${e.description}\n`).join(''));
+  out.write(`${READY_PREFIX}${all.description}\n`);
 }
