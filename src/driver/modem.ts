@@ -304,7 +304,12 @@ export class Modem extends EventEmitter<ModemEvents> {
     }
   }
 
-  /** `AT` until answered; after half the attempts, try `+++` in case the module is in data mode. */
+  /**
+   * `AT` until answered; after half the attempts, try `+++` in case the module is in data mode.
+   * From the second attempt on the line is `ATQ0V1`: a module a previous host left with result
+   * codes off (ATQ1) or numeric (ATV0) answers nothing this channel can read, and this turns
+   * verbose result codes back on (their defaults, spec §2.1.3) with its own `OK`.
+   */
   private async sync(): Promise<void> {
     const attempts = this.options.syncAttempts ?? 5;
     const timeoutMs = this.options.syncTimeoutMs ?? 1_000;
@@ -313,7 +318,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (guardMs > 0 && attempt === Math.floor(attempts / 2) + 1 && attempt > 1) await this.escapeAttempt(guardMs);
       try {
-        await this.channel.command('AT', { timeoutMs });
+        await this.channel.command(attempt === 1 ? 'AT' : 'ATQ0V1', { timeoutMs });
         return;
       } catch (error) {
         if (error instanceof AtCommandError) return; // it answered: alive

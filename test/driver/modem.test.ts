@@ -306,3 +306,14 @@ test('modem: a wrong SIM PIN fails bring-up without a second try', () =>
       await assert.rejects(modem.bringUp(), (e: unknown) => e instanceof DriverStateError && /SIM PIN refused.*incorrect password/.test(e.message));
     },
   }));
+
+test('modem: bring-up of a module left with numeric result codes (ATV0): ATQ0V1 restores verbose ones', () =>
+  withFixture({
+    fixture: 'bringup-numeric-results.txt',
+    make: (host) => new Modem(host, { ...fast, syncTimeoutMs: 100, recoveryMs: 50 }),
+    run: async (modem) => {
+      const info = await modem.bringUp();
+      assert.equal(info.rssi, 17);
+      assert.equal(modem.isNetworkOpen, true);
+    },
+  }));
