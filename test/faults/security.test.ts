@@ -83,7 +83,7 @@ async function startEmulator(extra: readonly string[]): Promise<{ cli: CliProces
   return { cli, at, atPort: ready.port };
 }
 
-// The two spawned emulators start side by side (each CLI start costs seconds of tsx compiling).
+// The two spawned emulators (the built CLI: `npm run build` first, as npm test does) start side by side.
 describe('spawned emulators', { concurrency: true }, () => {
   test('every listening socket and UDP socket of `a76xx emulate --control` is on loopback', { ...TIMEOUT, skip: !linux && 'needs Linux /proc' }, async () => {
     const tokenFile = join(RUNTIME_DIR, 'control.token');
