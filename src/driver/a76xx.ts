@@ -232,6 +232,23 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
     return undefined;
   }
 
+  unroutable(kind: 'tcp' | 'udp', remote?: RemoteAddress): Error | undefined {
+    if (this.mode !== 'push' || this.modem.pushHeader !== 'ipd') return undefined;
+    for (const user of this.users.values()) {
+      const clash =
+        kind === 'udp'
+          ? user instanceof UdpSocket
+          : user instanceof TcpSocket && remote !== undefined && user.remoteAddress === remote.address && user.remotePort === remote.port;
+      if (clash) {
+        return new DriverStateError(
+          `push mode with +IPD headers routes data by its source only: a second ${kind === 'udp' ? 'UDP socket' : `connection to ${remote?.address}:${remote?.port}`} ` +
+            'could not be told apart (the module refused +RECEIVE headers); use buffer mode',
+        );
+      }
+    }
+    return undefined;
+  }
+
   claimServer(server: ServerUser, preferred?: number): number {
     if (preferred !== undefined) {
       if (this.servers[preferred] !== undefined) throw new DriverStateError(`server ${preferred} is in use`);

@@ -35,6 +35,12 @@ export interface SocketHost {
   resolveAddress(host: string, family?: 4 | 6): Promise<string>;
   /** Why no new socket can be opened right now (network lost, module reset, closed), if so. */
   unusable(): Error | undefined;
+  /**
+   * Push mode with `+IPD` headers (the module refused `+RECEIVE`): data is routed by `RECV FROM`
+   * only, so a second TCP link to the same peer, or a second UDP socket, could not be told apart.
+   * The reason to refuse such a socket, if so.
+   */
+  unroutable(kind: 'tcp' | 'udp', remote?: RemoteAddress): Error | undefined;
   /** A server's slot: claimed by `listen`, given back on close. */
   claimServer(server: ServerUser, preferred?: number): number;
   releaseServer(index: number, server: ServerUser): void;

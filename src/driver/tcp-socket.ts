@@ -219,6 +219,8 @@ export class TcpSocket extends Duplex implements LinkUser {
       if (this.transparent && modem.linkState(0) !== 'free') {
         throw new DriverStateError('transparent mode has one connection at a time (link 0), and it is in use');
       }
+      const unroutable = this.host.unroutable('tcp', { address, port: options.port });
+      if (unroutable !== undefined) throw unroutable;
       link = modem.allocateLink(this.transparent ? 0 : undefined);
       reserved = true;
       this.link = link;

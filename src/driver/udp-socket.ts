@@ -191,6 +191,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
     if (unusable !== undefined) throw unusable;
     if (this.host.mode === 'transparent') throw new DriverStateError('UDP sockets need push or buffer mode (transparent mode has link 0 only)');
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new RangeError(`bind: port ${port} is not 0–65535`);
+    const unroutable = this.host.unroutable('udp');
+    if (unroutable !== undefined) throw unroutable;
     const modem = this.host.modem;
     const link = modem.allocateLink();
     this.link = link;

@@ -208,6 +208,10 @@ test('tcp [push]: with +IPD headers, links to different peers are told apart by 
         }
         assert.ok((await ra).equals(Buffer.alloc(3000, 'a')), '(await ra).equals(Buffer.alloc(3000, \'a\'))');
         assert.ok((await rb).equals(Buffer.alloc(3000, 'b')), '(await rb).equals(Buffer.alloc(3000, \'b\'))');
+        // A second link to the same peer could not be told apart: refused up front.
+        const twin = em.a76xx.createConnection(a.port, '127.0.0.1');
+        const [refusal] = (await within(once(twin, 'error'), 3_000, 'error')) as [Error];
+        assert.match(refusal.message, /could not be told apart/);
         sa.destroy();
         sb.destroy();
         await allLinksFree(em);
