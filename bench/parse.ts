@@ -6,7 +6,7 @@
  * The stream is recorded, not written by hand: an emulator in this process (default settings:
  * `RECV FROM:` and `+IPD<n>` headers, 1500-byte blocks) pushes what a loopback peer sends on link
  * 0, random bytes; its output is taken from the first block to the last complete one and repeated
- * up to 50 MiB. It is fed in 64 KiB chunks, as a socket delivers it.
+ * until it is at least 50 MiB (whole recordings only, so every block stays whole). It is fed in 64 KiB chunks, as a socket delivers it.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -48,9 +48,7 @@ export async function recordPushStream(): Promise<Buffer> {
       };
     });
     (peerSocket as Socket).write(randomBytes(RECORD_PAYLOAD));
-    const timer = setTimeout(() => {}, 0);
     await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('recording: the pushes did not all come in 20 s')), 20_000).unref())]);
-    clearTimeout(timer);
     // Every block is written whole in one output event, so the record ends on a block boundary.
     return Buffer.concat(recorded);
   } finally {
