@@ -783,7 +783,10 @@ export class Modem extends EventEmitter<ModemEvents> {
   /** `CLOSED` in data mode: the peer's close, or data? The channel asks the module (`+++`). */
   private async checkTransparentEnd(): Promise<void> {
     try {
-      if ((await this.channel.probeDataMode()) === 'data') await this.resumeDataMode();
+      const mode = await this.channel.probeDataMode();
+      // Data mode was still on; unless the host is closing the link right now (its close goes on
+      // from online command mode), go back to it.
+      if (mode === 'data' && !this.linkAt(0).closing) await this.resumeDataMode();
     } catch (error) {
       // Channel gone (its own event tells), or the module did not answer as a module would.
       if (!(error instanceof LinkClosedError) && !this.channel.closed) this.onTransparentClosed('no answer to +++');

@@ -215,6 +215,8 @@ export class TcpSocket extends Duplex implements LinkUser {
       const address = family !== 0 ? hostname : await this.host.resolveAddress(hostname);
       if (family === 0) this.emit('lookup', null, address, isIP(address), hostname);
       if (this.destroyed) return;
+      const since = this.host.unusable(); // the lookup took time: the network may be gone by now
+      if (since !== undefined) throw since;
       this.transparent = this.host.mode === 'transparent';
       if (this.transparent && modem.linkState(0) !== 'free') {
         throw new DriverStateError('transparent mode has one connection at a time (link 0), and it is in use');
