@@ -223,9 +223,16 @@ export function defaultIpState(): IpState {
   };
 }
 
+/**
+ * The AT&W profile of every modem that never saved one. `serial.saved` is only ever replaced
+ * (AT&W) and copied from (ATZ, reboot), never written in place, so modems can share it: one
+ * profile (and its S-register Map) less per modem in a fleet.
+ */
+const FACTORY_PROFILE: SerialProfile = defaultProfile();
+
 /** State at power-on. `previous` carries what survives a reboot (AUTO_SAVE settings, AT&W profile). */
 export function powerOnState(config: EmulatorConfig, previous?: ModemState): ModemState {
-  const saved = previous ? copyProfile(previous.serial.saved) : defaultProfile();
+  const saved = previous ? previous.serial.saved : FACTORY_PROFILE;
   const bootBaud = previous?.serial.bootBaud ?? config.baud;
   const pinLock = previous?.radio.pinLock ?? (config.sim.state === 'pin' || config.sim.state === 'puk');
   // A SIM unlocked before the reboot asks for its PIN again; a blocked or missing one stays so.

@@ -311,8 +311,17 @@ export class SimulatedTcpConnection implements TcpConnection {
   /** @internal Called once when the connection ended, either way. */
   onEnd: (() => void) | undefined;
 
-  private readonly up: Lane;
-  private readonly down: Lane;
+  /** The lanes exist from the first packet on (an idle connection of an idle fleet has none). */
+  private upLane: Lane | undefined;
+  private downLane: Lane | undefined;
+
+  private get up(): Lane {
+    return (this.upLane ??= new Lane(this.network, this.network.uplink));
+  }
+
+  private get down(): Lane {
+    return (this.downLane ??= new Lane(this.network, this.network.downlink));
+  }
   private handlers: TcpHandlers | undefined;
   /** Arrived but not delivered: not attached yet, paused, or held. */
   private waiting: TcpEvent[] = [];
@@ -332,8 +341,6 @@ export class SimulatedTcpConnection implements TcpConnection {
   ) {
     this.local = inner.local;
     this.remote = inner.remote;
-    this.up = new Lane(network, network.uplink);
-    this.down = new Lane(network, network.downlink);
   }
 
   attach(handlers: TcpHandlers): void {
@@ -496,8 +503,17 @@ class SimulatedTcpListener implements TcpListener {
 
 class SimulatedUdpSocket implements UdpSocket {
   readonly local: Endpoint;
-  private readonly up: Lane;
-  private readonly down: Lane;
+  /** The lanes exist from the first packet on (an idle connection of an idle fleet has none). */
+  private upLane: Lane | undefined;
+  private downLane: Lane | undefined;
+
+  private get up(): Lane {
+    return (this.upLane ??= new Lane(this.network, this.network.uplink));
+  }
+
+  private get down(): Lane {
+    return (this.downLane ??= new Lane(this.network, this.network.downlink));
+  }
   private closed = false;
 
   constructor(
@@ -505,8 +521,6 @@ class SimulatedUdpSocket implements UdpSocket {
     private readonly network: SimulatedNetwork,
   ) {
     this.local = inner.local;
-    this.up = new Lane(network, network.uplink);
-    this.down = new Lane(network, network.downlink);
   }
 
   attach(handlers: UdpHandlers): void {
