@@ -7,6 +7,7 @@ export * from './clock.js';
 export * from './network/types.js';
 export * from './network/real.js';
 export * from './network/simulated.js';
+export * from './network/allow-list.js';
 export * from './trace.js';
 export * from '../transport/serve-endpoint.js';
 export * from '../transport/tcp-server.js';
