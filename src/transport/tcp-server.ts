@@ -32,7 +32,15 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
   let attached: { readonly socket: Socket; readonly remote: string } | undefined;
 
   const forward = (bytes: Buffer): void => {
-    attached?.socket.write(bytes);
+    const socket = attached?.socket;
+    if (socket === undefined) return;
+    // What the module prints in one go (a response's last line and the URCs held behind it, a
+    // prompt after an echo) leaves in one segment: corked until the current tick's work is done.
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      process.nextTick(() => socket.uncork());
+    }
+    socket.write(bytes);
   };
 
   server.on('connection', (socket) => {
