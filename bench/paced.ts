@@ -9,8 +9,7 @@
  * readable side delivers.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { A76xx } from '../src/driver/a76xx.js';
-import type { SocketMode } from '../src/driver/link-user.js';
+import { A76xx, type SocketMode } from '../src/driver/index.js';
 import { BITS_PER_BYTE } from '../src/transport/pacing.js';
 import { startEmulatorCli } from './goodput.js';
 import { row, type Row } from './lib/report.js';

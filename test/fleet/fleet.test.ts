@@ -141,7 +141,40 @@ describe('a76xx emulate --count', () => {
     }
   });
 
-  it('takes consecutive ports from PORT, and refuses --count with --stdio', TIMEOUT, async () => {
+  it('takes consecutive ports from PORT', TIMEOUT, async () => {
+    // A block below the ephemeral range; another try elsewhere if something holds one of them.
+    for (let attempt = 0; ; attempt++) {
+      const base = 21_000 + Math.floor(Math.random() * 10_000);
+      const cli = spawnCli(['emulate', '--count', '3', '--tcp', `127.0.0.1:${base}`, '--no-boot-urcs']);
+      try {
+        const out = await Promise.race([
+          cli.stdout.until((b) => /a76xx emulator ready: [^\n]*\n/.test(b.toString()), 30_000, 'the fleet ready line'),
+          exitOf(cli, 30_000).then(() => undefined),
+        ]);
+        if (out === undefined) {
+          assert.match(cli.stderr.bytes.toString(), /address already in use/);
+          assert.ok(attempt < 5, 'five port blocks in use');
+          continue;
+        }
+        const lines = out.toString().split('\n');
+        assert.ok(lines.includes(`a76xx emulator ready: fleet 3 tcp 127.0.0.1:${base}-${base + 2}`), out.toString());
+        assert.deepEqual(
+          lines.map(parseModemLine).filter((m) => m !== undefined),
+          [0, 1, 2].map((i) => ({ id: String(i), endpoint: { kind: 'tcp', host: '127.0.0.1', port: base + i } })),
+        );
+        const host = await atPort(base + 2);
+        assert.match(await host.ask('AT'), /OK/);
+        host.close();
+        cli.child.kill('SIGTERM');
+        assert.equal((await exitOf(cli)).code, 0);
+        return;
+      } finally {
+        cli.dispose();
+      }
+    }
+  });
+
+  it('refuses --count with --stdio, and a port range past 65535', TIMEOUT, async () => {
     const bad = spawnCli(['emulate', '--count', '2', '--stdio']);
     try {
       const { code } = await exitOf(bad);
