@@ -7,6 +7,7 @@ import { createMemoryPair } from '../../../src/transport/client-memory.js';
 import { prng } from '../../driver/support/module-replay.js';
 import { within } from '../../driver/support/emulated.js';
 import { FUZZ_SEED, runs } from '../settings.js';
+import { reported } from './failure.js';
 import { chunkingArbitrary, payloadArbitrary, QUIET_URCS, soupArbitrary, type Chunking } from './output.js';
 import { ScriptedModule, type Reply } from './scripted-module.js';
 
@@ -211,7 +212,7 @@ function show(b: PushBlock): string {
 }
 
 test('driver channel: each command gets exactly its own answer; URCs and pushed blocks between any frames reach their listeners once, in order', T, async () => {
-  await fc.assert(
+  await reported(() => fc.assert(
     fc.asyncProperty(
       fc.array(commandArbitrary, { minLength: 1, maxLength: 10 }),
       fc.array(payloadArbitrary(), { minLength: 1, maxLength: 4 }),
@@ -274,7 +275,7 @@ test('driver channel: each command gets exactly its own answer; URCs and pushed 
       },
     ),
     options(60),
-  );
+  ));
 });
 
 /** Hostile output: a frame cut short, garbage before it, a restart in the middle, duplicates. */
@@ -288,7 +289,7 @@ const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 test('driver channel: hostile output (garbage, truncated frames, restarts, a vanishing transport) never throws and settles every promise in time', T, async () => {
-  await fc.assert(
+  await reported(() => fc.assert(
     fc.asyncProperty(
       fc.array(commandArbitrary, { minLength: 1, maxLength: 8 }),
       fc.array(mutationArbitrary, { minLength: 1, maxLength: 30 }),
@@ -343,5 +344,5 @@ test('driver channel: hostile output (garbage, truncated frames, restarts, a van
       },
     ),
     options(60),
-  );
+  ));
 });

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { MAX_BLOCK_BYTES, MAX_LINE_BYTES, ModuleOutputParser, type ModuleEvent } from '../../../src/driver/parser.js';
 import { describe as show } from '../../driver/support/parser-drive.js';
 import { FUZZ_SEED, runs } from '../settings.js';
+import { reported } from './failure.js';
 import { chunkingArbitrary, cutBytes, expectedEvents, itemArbitrary, payloadArbitrary, render, soupArbitrary, type Chunking } from './output.js';
 
 /**
@@ -24,7 +25,7 @@ function parse(chunks: readonly Buffer[], setup?: (p: ModuleOutputParser) => voi
 }
 
 test('driver parser: well-formed output gives exactly its events (every payload byte, in order, per link) however it is cut', () => {
-  fc.assert(
+  reported(() => fc.assert(
     fc.property(fc.array(itemArbitrary(), { minLength: 1, maxLength: 30 }), chunkingArbitrary, (items, chunking) => {
       const stream = Buffer.concat(items.map(render));
       const { events, parser } = parse(cutBytes(stream, chunking));
@@ -32,13 +33,13 @@ test('driver parser: well-formed output gives exactly its events (every payload 
       assert.equal(parser.bufferedBytes, 0, 'nothing left over');
     }),
     options(400),
-  );
+  ));
 });
 
 test('driver parser: a data echo and a command echo around pushed data are consumed, the data is not', () => {
   // ATE1: `AT+CIPSEND=1,<n><CR>` echoed, a push for another link before the prompt, `>`, the data's
   // echo, then OK and the completion; every payload may look like an echo, a prompt or a result.
-  fc.assert(
+  reported(() => fc.assert(
     fc.property(payloadArbitrary(), payloadArbitrary(), fc.boolean(), chunkingArbitrary, (sent, pushed, space, chunking) => {
       if (sent.length === 0) return;
       // Known ambiguity, reported to the driver's owner: after `> ` an echo of spaces only is matched
@@ -71,11 +72,11 @@ test('driver parser: a data echo and a command echo around pushed data are consu
       ]);
     }),
     options(300),
-  );
+  ));
 });
 
 test('driver parser: transparent data is passed through byte-exact up to the OK after +++; a CLOSED inside is held and settled', () => {
-  fc.assert(
+  reported(() => fc.assert(
     fc.property(payloadArbitrary(), payloadArbitrary(), fc.boolean(), chunkingArbitrary, (before, after, closedIsData, chunking) => {
       // Bytes of the data itself must not contain the end marker (the module could not tell either).
       const clean = (b: Buffer): Buffer => {
@@ -113,7 +114,7 @@ test('driver parser: transparent data is passed through byte-exact up to the OK 
       assert.equal(parser.heldBytes, undefined);
     }),
     options(300),
-  );
+  ));
 });
 
 /** Things the channel may do to the parser between two chunks. */
@@ -163,7 +164,7 @@ function apply(parser: ModuleOutputParser, control: Control): void {
 
 test('driver parser: garbage and any sequence of channel calls never throw, keep memory bounded, and a reset always recovers', () => {
   const step = fc.oneof({ weight: 3, arbitrary: soupArbitrary(12).map((bytes) => ({ bytes })) }, { weight: 1, arbitrary: controlArbitrary.map((control) => ({ control })) });
-  fc.assert(
+  reported(() => fc.assert(
     fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
       const events: ModuleEvent[] = [];
       const parser = new ModuleOutputParser((e) => events.push(e));
@@ -187,7 +188,7 @@ test('driver parser: garbage and any sequence of channel calls never throw, keep
       assert.deepEqual(show(events), ['line OK', 'push ipd link=- from=- "hi"']);
     }),
     options(500),
-  );
+  ));
 });
 
 /** The parser states a channel may leave it in while garbage arrives. */
@@ -206,7 +207,7 @@ const SETUPS: readonly { name: string; setup: (p: ModuleOutputParser) => void }[
 ];
 
 test('driver parser: garbage is framed the same whole, byte by byte and in any chunks', () => {
-  fc.assert(
+  reported(() => fc.assert(
     fc.property(soupArbitrary(), chunkingArbitrary, fc.integer({ min: 0, max: SETUPS.length - 1 }), (soup, chunking, which) => {
       const { setup } = SETUPS[which] as (typeof SETUPS)[number];
       const whole = parse([soup], setup);
@@ -216,5 +217,5 @@ test('driver parser: garbage is framed the same whole, byte by byte and in any c
       assert.deepEqual(cut.parser.heldBytes, whole.parser.heldBytes);
     }),
     options(500),
-  );
+  ));
 });
