@@ -205,7 +205,17 @@ function makeTransparent(link: Link, receiver: LinkReceiver | undefined): void {
 
 export class SocketService {
   readonly links: (Link | undefined)[] = new Array<Link | undefined>(LINK_COUNT).fill(undefined);
-  readonly rx: readonly RxBuffer[] = Array.from({ length: LINK_COUNT }, () => new RxBuffer());
+  /**
+   * Receive buffers exist from the first use on: a modem in push mode (the default) that never
+   * buffers has none, which matters when thousands of modems share a process (fleet mode).
+   */
+  private rxBuffers: RxBuffer[] | undefined;
+
+  /** The ten links' receive buffers (buffer-access mode), by link index. */
+  get rx(): readonly RxBuffer[] {
+    return (this.rxBuffers ??= Array.from({ length: LINK_COUNT }, () => new RxBuffer()));
+  }
+
   readonly servers: (ServerSlot | undefined)[] = new Array<ServerSlot | undefined>(SERVER_COUNT).fill(undefined);
   /** Bumped on reboot: completions of an earlier life print nothing. */
   private generation = 0;
@@ -479,7 +489,8 @@ export class SocketService {
   private take(link: Link, datagrams: boolean): void {
     this.links[link.index] = link;
     // Reusing the slot discards what the previous link left unread (spec §3.3).
-    this.rx[link.index]?.clear(datagrams);
+    // Fresh buffers are empty and not datagram-bounded: nothing to reset until they exist.
+    if (this.rxBuffers !== undefined || datagrams) this.rx[link.index]?.clear(datagrams);
   }
 
   private attachTcp(link: Link, connection: TcpConnection): void {
@@ -636,7 +647,7 @@ export class SocketService {
     }
     this.links.fill(undefined);
     this.closeServers();
-    for (const rx of this.rx) rx.clear(false);
+    for (const rx of this.rxBuffers ?? []) rx.clear(false);
   }
 
   // ---------------------------------------------------------------- receiving
