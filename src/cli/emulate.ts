@@ -5,7 +5,7 @@ import { controlReadyLine, serveControl, type ControlServer } from '../control/h
 import { AtLine } from '../control/line.js';
 import { ControlPlane, DEFAULT_MODEM_ID, type ControlTarget } from '../control/plane.js';
 import { defaultTokenPath, generateToken, removeTokenFile, writeTokenFile } from '../control/token.js';
-import { makeConfig } from '../emulator/config.js';
+import { makeConfig, type EmulatorConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
 import { Modem } from '../emulator/modem.js';
 import { AllowList, AllowListNetwork, AllowRuleError, parseAllowRule, type Refusal } from '../emulator/network/allow-list.js';
@@ -256,12 +256,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
   });
   const modem = new Modem({
-    config: makeConfig({
-      dialect: DIALECTS[options.dialect],
-      bootUrcs: options.bootUrcs,
-      hosts,
-      ...(options.escapeGuard !== undefined ? { escapeGuardMs: options.escapeGuard } : {}),
-    }),
+    config: modemConfig(options, hosts),
     network,
     log: warn,
   });
@@ -466,16 +461,21 @@ export function parseModemLine(line: string): { id: string; endpoint: ReadyEndpo
   return endpoint === undefined ? undefined : { id: match[1] as string, endpoint };
 }
 
+/** The modem configuration the flags describe (one modem, or each modem of a fleet). */
+function modemConfig(options: EmulateOptions, hosts: ReadonlyMap<string, string>): EmulatorConfig {
+  return makeConfig({
+    dialect: DIALECTS[options.dialect],
+    bootUrcs: options.bootUrcs,
+    hosts,
+    ...(options.escapeGuard !== undefined ? { escapeGuardMs: options.escapeGuard } : {}),
+  });
+}
+
 /** `a76xx emulate --count N`: N modems, each with its own network simulation, line and transport. */
 async function runFleet(options: EmulateOptions, count: number, network: Network, hosts: ReadonlyMap<string, string>): Promise<void> {
   const fleet = new Fleet({
     count,
-    config: makeConfig({
-      dialect: DIALECTS[options.dialect],
-      bootUrcs: options.bootUrcs,
-      hosts,
-      ...(options.escapeGuard !== undefined ? { escapeGuardMs: options.escapeGuard } : {}),
-    }),
+    config: modemConfig(options, hosts),
     network,
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
     pacing: options.pace === true,
