@@ -1,4 +1,4 @@
-import { BAUD_RATES } from '../emulator/commands/serial.js';
+import { ALL_BAUD_RATES } from '../emulator/dialect.js';
 import { announceSignal } from '../emulator/commands/radio.js';
 import {
   announceRegistration,
@@ -223,17 +223,18 @@ const baud: VerbSpec = {
       name: 'rate',
       kind: 'int',
       placeholder: 'RATE',
-      min: Math.min(...BAUD_RATES),
-      max: Math.max(...BAUD_RATES),
+      min: Math.min(...ALL_BAUD_RATES),
+      max: Math.max(...ALL_BAUD_RATES),
       words: ['on', 'off'],
-      help: `a rate of AT+IPR (${BAUD_RATES.join(', ')}), on or off`,
+      help: `a rate of AT+IPR (${ALL_BAUD_RATES.join(', ')}; the dialect's own list applies), on or off`,
     },
   ],
   run(target, args) {
     const value = args.intOrWord('rate');
     const serial = target.modem.state.serial;
     if (typeof value === 'number') {
-      if (!BAUD_RATES.includes(value)) throw new ControlError('bad-args', `rate must be one of ${BAUD_RATES.join(', ')}`);
+      const rates = target.modem.dialect.baudRates;
+      if (!rates.includes(value)) throw new ControlError('bad-args', `rate must be one of ${rates.join(', ')}`);
       serial.baud = value;
       serial.lineBaud = value;
     }

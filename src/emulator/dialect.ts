@@ -39,7 +39,24 @@ export interface Dialect {
   readonly lenientAliases: boolean;
   /** `Manufacturer:` line of ATI. */
   readonly atiManufacturer: string;
+  /** AT+IPR / AT+IPREX rates (spec §2.1.18, §8). */
+  readonly baudRates: readonly number[];
+  /**
+   * AT+CPSI? LTE signal fields (spec §2.1.11, §8): raw report values (A76XX: RSRQ, RSRP, RSSI as
+   * the manual's raw numbers) or signed tenths of dB/dBm (SIM7600: `-84,-693,-386`).
+   */
+  readonly cpsiSignal: 'raw' | 'tenths';
 }
+
+/** A76XX manual V1.09 rates (the newer manual prints 1800000 and 3600000 for the top two). */
+const A76XX_BAUD_RATES = [
+  300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1842000, 3686400,
+];
+
+/** SIM7600 rates up to 4 Mbit/s (spec §8 gives the ceiling, not the list: the SIM7600 manual's list [INF]). */
+const SIM7600_BAUD_RATES = [
+  300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 3000000, 3200000, 3686400, 4000000,
+];
 
 const A76XX: Dialect = {
   name: 'a76xx',
@@ -58,6 +75,8 @@ const A76XX: Dialect = {
   deadLinkErr: 4,
   lenientAliases: false,
   atiManufacturer: 'INCORPORATED',
+  baudRates: A76XX_BAUD_RATES,
+  cpsiSignal: 'raw',
 };
 
 export const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
@@ -76,8 +95,13 @@ export const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
     family: 'sim7600',
     bootUrcs: ['RDY', '+CPIN: READY', 'SMS DONE', 'PB DONE'],
     atiManufacturer: 'SIMCOM INCORPORATED',
+    baudRates: SIM7600_BAUD_RATES,
+    cpsiSignal: 'tenths',
   },
 };
+
+/** Every rate some dialect accepts (for range checks made before a modem is known). */
+export const ALL_BAUD_RATES: readonly number[] = [...new Set([...A76XX_BAUD_RATES, ...SIM7600_BAUD_RATES])].sort((a, b) => a - b);
 
 export function dialectNamed(name: string): Dialect {
   const d = (DIALECTS as Record<string, Dialect | undefined>)[name];

@@ -213,11 +213,22 @@ function cpsiRead(ctx: CommandContext): Outcome {
   }
   const r = ctx.modem.config.radio;
   const l = r.lte;
+  const [rsrq, rsrp, rssi] = ctx.modem.dialect.cpsiSignal === 'raw' ? [l.rsrq, l.rsrp, l.rssi] : signalInTenths(l, state.radio.rssi);
   ctx.info(
     `+CPSI: LTE,${operation},${r.mcc}-${r.mnc},${r.tac},${r.cellId},${l.pcid},${l.band},${l.earfcn},` +
-      `${l.dlbw},${l.ulbw},${l.rsrq},${l.rsrp},${l.rssi},${l.rssnr}`,
+      `${l.dlbw},${l.ulbw},${rsrq},${rsrp},${rssi},${l.rssnr}`,
   );
   return OK;
+}
+
+/**
+ * The configured raw report values as SIM7600 prints them, in signed tenths: RSRQ (raw−40)/2 dB,
+ * RSRP raw−140 dBm, RSSI raw−110 dBm (spec §2.1.11); a raw RSSI of 255 (not known) is taken from
+ * the CSQ level instead (−113 + 2·rssi dBm) [INF].
+ */
+function signalInTenths(l: { rsrq: number; rsrp: number; rssi: number }, csq: number): [number, number, number] {
+  const rssiDbm = l.rssi === 255 ? -113 + 2 * Math.min(csq, 31) : l.rssi - 110;
+  return [(l.rsrq - 40) * 5, (l.rsrp - 140) * 10, rssiDbm * 10];
 }
 
 /** AT+CNMP preferred modes of the A76XX (spec §2.1.12). */

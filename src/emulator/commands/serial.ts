@@ -6,15 +6,11 @@ import type { ModemState } from '../state.js';
 import { packetEvent } from './registration.js';
 import { scheduleReboot } from './radio.js';
 
-/** AT+IPR / AT+IPREX rates of the A76XX manual V1.09 (spec §2.1.18). */
-export const BAUD_RATES = [
-  300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1842000, 3686400,
-];
 const FACTORY_BAUD = 115200;
 
 function speed(ctx: CommandContext): number {
   const value = ctx.params.atMost(1).int(0, { min: 0, max: Number.MAX_SAFE_INTEGER });
-  if (!BAUD_RATES.includes(value)) throw new ParamError(`no rate ${value}`, 0);
+  if (!ctx.modem.dialect.baudRates.includes(value)) throw new ParamError(`no rate ${value}`, 0);
   return value;
 }
 
@@ -126,7 +122,7 @@ export const serialCommands: CommandTable = {
       return OK;
     },
     test: (ctx) => {
-      ctx.info(`+IPR: (${BAUD_RATES.join(',')})`);
+      ctx.info(`+IPR: (${ctx.modem.dialect.baudRates.join(',')})`);
       return OK;
     },
   },
@@ -147,7 +143,7 @@ export const serialCommands: CommandTable = {
       return OK;
     },
     test: (ctx) => {
-      ctx.info(`+IPREX: (${BAUD_RATES.join(',')})`);
+      ctx.info(`+IPREX: (${ctx.modem.dialect.baudRates.join(',')})`);
       return OK;
     },
   },
