@@ -9,7 +9,8 @@ import type { ModuleSide } from '../transport/serve-endpoint.js';
  * control plane injects spliced in. Transports, traces and tests attach here instead of to the
  * Modem, so they see exactly what a host on the wire would.
  *
- * Events: `input` (host → module bytes), `output` (module → host bytes, as they leave the line).
+ * Events: `input` (host → module bytes), `output` (module → host bytes, as they leave the line),
+ * `input-hold` (the modem's flow control, forwarded for the transport).
  */
 export type UrcTiming =
   /** Queued like the module's own URCs: held while a response is in progress, printed after. */
@@ -40,12 +41,15 @@ export interface AtLineOptions {
   readonly onPressure?: (full: boolean) => void;
 }
 
-export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer] }> implements ModuleSide {
+export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'input-hold': [boolean] }> implements ModuleSide {
   readonly pacer: LinePacer;
   readonly counters: AtLineCounters = { hostBytes: 0, moduleBytes: 0, injectedUrcs: 0 };
   /** URCs waiting to be spliced into the next response. */
   private splice: Buffer[] = [];
   private readonly fromModule = (bytes: Buffer): void => this.moduleWrote(bytes);
+  private readonly holdFromModule = (held: boolean): void => {
+    this.emit('input-hold', held);
+  };
 
   constructor(
     readonly modem: Modem,
@@ -65,6 +69,12 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer] }> 
       },
     );
     modem.on('output', this.fromModule);
+    modem.on('input-hold', this.holdFromModule);
+  }
+
+  /** The modem asks the host to stop sending (see `Modem.holdInput`). */
+  get inputHeld(): boolean {
+    return this.modem.inputHeld;
   }
 
   /** Bytes from the host. */
@@ -97,6 +107,7 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer] }> 
   /** Stop serving: drop the modem, and whatever waits in the pacer. */
   detach(): void {
     this.modem.off('output', this.fromModule);
+    this.modem.off('input-hold', this.holdFromModule);
     this.pacer.close();
     this.splice = [];
   }

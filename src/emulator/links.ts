@@ -566,9 +566,10 @@ export class SocketService {
   /**
    * Transparent mode: UART bytes to the link's peer (TCP: the stream; UDP: one datagram to the
    * fixed peer). No report, nothing refused; returns false when the bytes were lost (TCP queue over
-   * TRANSMIT_QUEUE_LIMIT, or no socket).
+   * TRANSMIT_QUEUE_LIMIT, or no socket). `settled` (TCP) is called once the bytes left the
+   * process or the connection failed: transparent mode re-checks its back-pressure there.
    */
-  transmit(link: Link, data: Buffer): boolean {
+  transmit(link: Link, data: Buffer, settled?: () => void): boolean {
     if (link.udp !== undefined && link.remote !== undefined) {
       link.counters.sent += data.length;
       link.udp.send(data, link.remote).then(
@@ -581,9 +582,12 @@ export class SocketService {
     if (connection === undefined || connection.pendingWriteBytes + data.length > TRANSMIT_QUEUE_LIMIT) return false;
     link.counters.sent += data.length;
     connection.write(data).then(
-      () => (link.counters.acked += data.length),
+      () => {
+        link.counters.acked += data.length;
+        settled?.();
+      },
       // The connection failed: its close handler ends the link.
-      () => {},
+      () => settled?.(),
     );
     return true;
   }

@@ -40,6 +40,11 @@ export interface ModemEvents {
   reset: [];
   /** DTR changed (true = asserted). */
   dtr: [boolean];
+  /**
+   * Input hold changed: true while the module wants the host to stop sending (RTS/CTS as the
+   * transports can give it), false once it may send again. See `holdInput`.
+   */
+  'input-hold': [boolean];
 }
 
 interface DataPhase {
@@ -64,7 +69,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   readonly network: Network | undefined;
   state: ModemState;
 
-  private readonly log: (message: string) => void;
+  /** Diagnostics that are not on the wire (handler exceptions, bytes a full link lost, …). */
+  readonly log: (message: string) => void;
   private readonly editor = new LineEditor();
   private inbox: Buffer = EMPTY;
   private busy = false;
@@ -75,6 +81,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   private dataMode: DataModeHandler | undefined;
   private heldUrcs: Buffer[] = [];
   private dtrLevel = true;
+  /** Why input is held (see `holdInput`); empty when the host may send. */
+  private readonly inputHolds = new Set<string>();
 
   constructor(options: ModemOptions = {}) {
     super();
@@ -316,6 +324,26 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.emitOutput(Buffer.from(bytes));
   }
 
+  // ---------------------------------------------------------------- input flow control
+
+  /**
+   * Ask the host to stop (`on`) or let it resume sending, for `reason` (e.g. link 0's queue is
+   * full). Input stays held while any reason holds it; `input-hold` reports each change. Bytes
+   * already under way are still taken: this is flow control, not a gate.
+   */
+  holdInput(reason: string, on: boolean): void {
+    const before = this.inputHolds.size > 0;
+    if (on) this.inputHolds.add(reason);
+    else this.inputHolds.delete(reason);
+    const after = this.inputHolds.size > 0;
+    if (before !== after) this.emit('input-hold', after);
+  }
+
+  /** True while some reason holds the host's input (see `holdInput`). */
+  get inputHeld(): boolean {
+    return this.inputHolds.size > 0;
+  }
+
   // ---------------------------------------------------------------- DTR
 
   /** The DTR line from the host (transports that carry it, or the control API). */
@@ -414,6 +442,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.life++;
     this.emit('reset');
     this.dataMode = undefined;
+    // Whatever held the host's input died with the old life.
+    if (this.inputHolds.size > 0) {
+      this.inputHolds.clear();
+      this.emit('input-hold', false);
+    }
     if (this.dataPhase !== undefined) {
       const phase = this.dataPhase;
       this.dataPhase = undefined;

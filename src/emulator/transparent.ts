@@ -1,6 +1,6 @@
 import { LF, RESULT_CODES } from '../at/result-codes.js';
 import { DEFAULT_ESCAPE_TIMING, EscapeDetector } from './escape-detector.js';
-import { RX_BUFFER_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
+import { RX_BUFFER_LIMIT, TRANSMIT_QUEUE_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
 import type { DataModeHandler, Modem } from './modem.js';
 import type { TcpConnection } from './network/types.js';
 import { Packetizer } from './packetizer.js';
@@ -38,7 +38,21 @@ import { Packetizer } from './packetizer.js';
  * - An `<LF>` right after the `<CR>` of the command line that entered data mode (CIPOPEN, ATO) is
  *   the line's terminator, not data (spec §1.2), as the line editor treats it in command mode.
  * - `CONNECT FAIL` has no numeric code in the manual's table; with ATV0 it prints 3 (NO CARRIER).
+ *
+ * Flow control: a host can send faster than link 0's peer takes the bytes. Once more than
+ * INPUT_HIGH_WATER bytes wait unsent on the link, the session holds the modem's input (`holdInput`,
+ * the transports stop reading the host, as RTS/CTS would), and releases it when the queue is down to
+ * INPUT_LOW_WATER, or on leaving data mode (the host must be able to type commands) or the link's
+ * end. TRANSMIT_QUEUE_LIMIT stays as a last resort for hosts that cannot be held (a PTY): what
+ * goes over it is lost, and the modem's log says how much.
  */
+
+/** Unsent bytes on link 0 above which the host's input is held. */
+export const INPUT_HIGH_WATER = 1024 * 1024;
+/** Unsent bytes on link 0 at or below which held input is released. */
+export const INPUT_LOW_WATER = 256 * 1024;
+/** The reason the session gives `Modem.holdInput`. */
+export const TRANSPARENT_HOLD_REASON = 'transparent link 0 queue full';
 
 export const CONNECT_FAIL_NUMERIC = RESULT_CODES['NO CARRIER'];
 
@@ -68,6 +82,10 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   private skipLf = false;
   /** Stops waiting for the `+CLIENT` line to be printed (accepted connections). */
   private stopWaiting: (() => void) | undefined;
+  /** This session holds the modem's input (link 0's queue went over INPUT_HIGH_WATER). */
+  private holdingInput = false;
+  /** UART bytes lost since the queue went over TRANSMIT_QUEUE_LIMIT (reported when it ends). */
+  private lostBytes = 0;
 
   private constructor(private readonly modem: Modem) {
     this.service = socketService(modem);
@@ -166,6 +184,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     this.detector.restart();
     this.modem.enterDataMode(this);
     this.releaseHeld();
+    this.updateInputHold();
   }
 
   // ---------------------------------------------------------------- host → link
@@ -181,7 +200,40 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   }
 
   private transmit(packet: Buffer): void {
-    if (this.link !== undefined) this.service.transmit(this.link, packet);
+    const link = this.link;
+    if (link === undefined) return;
+    if (this.service.transmit(link, packet, this.onSettled)) {
+      this.reportLoss();
+    } else {
+      if (this.lostBytes === 0) {
+        this.modem.log(`transparent link 0: over ${TRANSMIT_QUEUE_LIMIT} bytes unsent (or no socket); dropping UART bytes`);
+      }
+      this.lostBytes += packet.length;
+    }
+    this.updateInputHold();
+  }
+
+  /** A write of link 0 settled: its queue may be down to the low-water mark. */
+  private readonly onSettled = (): void => this.updateInputHold();
+
+  /** Hold the host's input above the high-water mark, release it at the low-water mark or outside data mode. */
+  private updateInputHold(): void {
+    const unsent = this.phase === 'data' ? (this.link?.tcp?.pendingWriteBytes ?? 0) : 0;
+    if (!this.holdingInput && unsent > INPUT_HIGH_WATER) this.setInputHold(true);
+    else if (this.holdingInput && unsent <= INPUT_LOW_WATER) this.setInputHold(false);
+  }
+
+  private setInputHold(on: boolean): void {
+    if (this.holdingInput === on) return;
+    this.holdingInput = on;
+    this.modem.holdInput(TRANSPARENT_HOLD_REASON, on);
+  }
+
+  /** The end of a loss episode: say how many bytes went. */
+  private reportLoss(): void {
+    if (this.lostBytes === 0) return;
+    this.modem.log(`transparent link 0: ${this.lostBytes} UART bytes were dropped (link queue full)`);
+    this.lostBytes = 0;
   }
 
   // ---------------------------------------------------------------- leaving data mode
@@ -191,6 +243,8 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     if (this.phase !== 'data') return;
     this.packetizer.flush();
     this.phase = 'command';
+    // Command mode must hear the host's commands.
+    this.updateInputHold();
     this.modem.resultLine('OK', RESULT_CODES.OK);
     this.modem.leaveDataMode();
   }
@@ -295,6 +349,8 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** The session is over: stop timers and listeners, drop what waits, free the modem's slot. */
   private finish(): void {
     this.phase = 'closed';
+    this.setInputHold(false);
+    this.reportLoss();
     this.detector.dispose();
     this.packetizer.discard();
     this.stopWaiting?.();

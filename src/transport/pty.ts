@@ -1,7 +1,7 @@
 import { write as fsWrite } from 'node:fs';
 import { lstat, readlink, symlink, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import type { ModuleSide, ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
 
 export interface PtyServeOptions {
   /** Also make a symlink at this path to the `/dev/pts/N` device (an existing symlink is replaced). */
@@ -25,6 +25,9 @@ export interface PtyEndpoint extends ServedEndpoint {
  * and close the port as often as they like. What the module prints while nobody reads waits in the PTY (a host that
  * flushes on open, as serialport does, discards it); past a bound it is dropped, like a UART
  * talking to nobody.
+ *
+ * While the module holds its input (`input-hold`) the master is not read: the PTY's buffer fills
+ * and the host's writes to the port block, the nearest a PTY comes to RTS/CTS.
  */
 export async function servePty(module: ModuleSide, options: PtyServeOptions = {}): Promise<PtyEndpoint> {
   const log = options.log ?? (() => {});
@@ -49,11 +52,16 @@ export async function servePty(module: ModuleSide, options: PtyServeOptions = {}
   // With our slave descriptor open the master sees no EIO; anything else is worth a line.
   opened.master.on('error', (err: Error) => log(`pty ${path}: ${err.message}`));
   module.on('output', forward);
+  const unfollow = followInputHold(module, (held) => {
+    if (held) opened.master.pause();
+    else opened.master.resume();
+  });
 
   try {
     if (options.link !== undefined) await replaceSymlink(options.link, path);
   } catch (err) {
     module.off('output', forward);
+    unfollow();
     await writer.close();
     opened.master.destroy();
     await keeper.close();
@@ -63,6 +71,7 @@ export async function servePty(module: ModuleSide, options: PtyServeOptions = {}
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
     module.off('output', forward);
+    unfollow();
     opened.master.off('data', receive);
     await writer.close();
     opened.master.destroy();

@@ -3,11 +3,37 @@
  * and the endpoint they hand back.
  */
 
-/** The module side of an AT port as a transport sees it: bytes in, `output` events out. `Modem` is one. */
+/**
+ * The module side of an AT port as a transport sees it: bytes in, `output` events out. `Modem` is
+ * one, `AtLine` another.
+ *
+ * Optional flow control: a module side that can ask the host to wait emits `input-hold` (true:
+ * stop reading the host; false: read again) and tells the current state in `inputHeld`. The
+ * transports follow it with `followInputHold`; a module side without it is simply never held.
+ */
 export interface ModuleSide {
   input(bytes: Uint8Array): void;
   on(event: 'output', listener: (bytes: Buffer) => void): unknown;
   off(event: 'output', listener: (bytes: Buffer) => void): unknown;
+  /** True while the module asks the host to stop sending (see `input-hold`). */
+  readonly inputHeld?: boolean;
+}
+
+/** The optional `input-hold` event of a ModuleSide. */
+export interface InputHoldSource {
+  on(event: 'input-hold', listener: (held: boolean) => void): unknown;
+  off(event: 'input-hold', listener: (held: boolean) => void): unknown;
+}
+
+/**
+ * Call `listener` with the module's input hold now (if held) and on every change; returns the
+ * unsubscribe. Module sides are event emitters, so one that never emits `input-hold` costs nothing.
+ */
+export function followInputHold(module: ModuleSide, listener: (held: boolean) => void): () => void {
+  const source = module as ModuleSide & InputHoldSource;
+  source.on('input-hold', listener);
+  if (module.inputHeld === true) listener(true);
+  return () => source.off('input-hold', listener);
 }
 
 /** A transport serving one AT port until closed. */

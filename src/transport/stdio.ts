@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { ModuleSide, ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
 
 export interface StdioServeOptions {
   /** Host → module bytes; `process.stdin` by default. */
@@ -15,7 +15,8 @@ export interface StdioEndpoint extends ServedEndpoint {
 
 /**
  * Serve the AT port on a pair of streams (stdin/stdout by default): for `socat`, an `EXEC:` of
- * another tool, or a test's child process. Bytes pass untouched both ways.
+ * another tool, or a test's child process. Bytes pass untouched both ways. While the module holds
+ * its input (`input-hold`) the input stream is paused, so a pipe's writer is held back.
  */
 export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}): StdioEndpoint {
   const input = options.input ?? process.stdin;
@@ -32,9 +33,16 @@ export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}):
   const receive = (bytes: Buffer | string): void => {
     if (open) module.input(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   };
+  const onInputHold = (held: boolean): void => {
+    if (!open) return;
+    if (held) input.pause();
+    else input.resume();
+  };
+  let unfollow = (): void => {};
   const stop = (): void => {
     if (!open) return;
     open = false;
+    unfollow();
     module.off('output', forward);
     input.off('data', receive);
     markEnded();
@@ -42,6 +50,7 @@ export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}):
 
   module.on('output', forward);
   input.on('data', receive);
+  unfollow = followInputHold(module, onInputHold);
   // End of input ends the session, but what the module still prints (answers, async URCs) goes out
   // until close().
   input.once('end', markEnded);

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { ModuleSide, ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
 
 export interface TcpServeOptions {
   /** Address to listen on; loopback unless the user asks for more. */
@@ -24,12 +24,19 @@ export const DEFAULT_TCP_HOST = '127.0.0.1';
 /**
  * Serve the AT port on TCP like a UART: one host at a time. A new connection takes the port over
  * and the previous one is closed; the module (its state, its links) lives on across hosts.
- * Output while no host is attached is lost, as on a wire nobody listens to.
+ * Output while no host is attached is lost, as on a wire nobody listens to. While the module holds
+ * its input (`input-hold`) the host's socket is not read, so TCP flow control holds the host back.
  */
 export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Promise<TcpEndpoint> {
   const host = options.host ?? DEFAULT_TCP_HOST;
   const server = createServer({ noDelay: true });
   let attached: { readonly socket: Socket; readonly remote: string } | undefined;
+  let held = false;
+  const onInputHold = (on: boolean): void => {
+    held = on;
+    if (on) attached?.socket.pause();
+    else attached?.socket.resume();
+  };
 
   const forward = (bytes: Buffer): void => {
     const socket = attached?.socket;
@@ -54,6 +61,7 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
     socket.on('data', (bytes: Buffer) => {
       if (attached === peer) module.input(bytes);
     });
+    if (held) socket.pause();
     // A reset connection is just a host going away: 'close' follows and handles it.
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -74,6 +82,7 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
   // Once listening, a server error (EMFILE on accept, …) costs one connection, not the process.
   server.on('error', (err) => options.log?.(`tcp: ${err.message}`));
   module.on('output', forward);
+  const unfollow = followInputHold(module, onInputHold);
 
   const address = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
@@ -84,6 +93,7 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
     close() {
       closing ??= new Promise<void>((resolve) => {
         module.off('output', forward);
+        unfollow();
         attached?.socket.destroy();
         attached = undefined;
         server.close(() => resolve());
