@@ -6,6 +6,7 @@ import { DriverStateError } from '../../src/driver/errors.js';
 import type { SocketMode } from '../../src/driver/link-user.js';
 import type { RemoteInfo } from '../../src/driver/udp-socket.js';
 import { startEmulated, within } from './support/emulated.js';
+import { freePort } from '../support/peers.js';
 
 const T = { timeout: 15_000 };
 
@@ -77,16 +78,12 @@ for (const mode of ['push', 'buffer'] as const satisfies readonly SocketMode[]) 
 
 test('udp: bind(port) takes that local port; oversize datagrams and bad ports are refused; no UDP in transparent mode', T, async () => {
   const peer = await startUdpEcho();
-  const probe = createSocket('udp4');
-  probe.bind(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const freePort = probe.address().port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  const localPort = await freePort('udp');
   const em = await startEmulated({ mode: 'push' });
   try {
     const socket = em.a76xx.createUdpSocket();
-    await within(new Promise<void>((r) => socket.bind(freePort, () => r())), 3_000, 'bind');
-    assert.equal(socket.address().port, freePort);
+    await within(new Promise<void>((r) => socket.bind(localPort, () => r())), 3_000, 'bind');
+    assert.equal(socket.address().port, localPort);
     const big = await new Promise<Error | null>((r) => socket.send(Buffer.alloc(1501), peer.port, '127.0.0.1', (e) => r(e)));
     assert.ok(big instanceof RangeError, 'big instanceof RangeError');
     const badPort = await new Promise<Error | null>((r) => socket.send('x', 0, '127.0.0.1', (e) => r(e)));

@@ -202,24 +202,33 @@ export class UdpPeer {
   }
 }
 
-/** A port that was free a moment ago (bound and released). */
-export function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that was free a moment ago (bound and released). Taken at random below the kernel's
+ * ephemeral range (32768 and up here), because a port the kernel handed out with `listen(0)` is
+ * soon handed out again as the local port of some outgoing connection of a test running beside
+ * this one, and a later bind to it then fails with EADDRINUSE.
+ */
+export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10000 + Math.floor(Math.random() * 22000);
+    if (await bindable(kind, port)) return port;
+  }
+  throw new Error(`no free ${kind} port found below the ephemeral range`);
+}
+
+function bindable(kind: 'tcp' | 'udp', port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     if (kind === 'tcp') {
       const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        const port = address !== null && typeof address === 'object' ? address.port : 0;
-        server.close(() => resolve(port));
-      });
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     } else {
       const socket = createSocket('udp4');
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => {
-        const port = socket.address().port;
-        socket.close(() => resolve(port));
+      socket.once('error', () => {
+        socket.close();
+        resolve(false);
       });
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
     }
   });
 }
