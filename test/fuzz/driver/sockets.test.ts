@@ -33,7 +33,7 @@ const OPEN_OPTIONS = {
 
 const scenarioArbitrary = fc.record({
   mode: fc.constantFrom<'push' | 'buffer'>('push', 'buffer'),
-  tcp: fc.array(fc.array(payloadArbitrary(4000), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 }),
+  tcp: fc.array(fc.array(payloadArbitrary(3000), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
   udp: fc.array(payloadArbitrary(1400).filter((b) => b.length > 0), { maxLength: 8 }),
   seed: fc.integer(),
   noise: fc.constantFrom(0, 0.1, 0.4),
@@ -165,7 +165,7 @@ test('driver sockets: every TCP socket gets exactly the bytes it sent, every dat
         await a76xx.close();
       }
     }),
-    options(25),
+    options(40),
   ));
 });
 
