@@ -360,7 +360,8 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
    * Leave transparent data mode with `+++` (guard times around it, spec §3.4). Resolves with the
    * line that ended data mode: `OK` (online command mode, the link stays up: `resumeDataMode()`
    * goes back) or `CLOSED` (the link ended meanwhile). Data written meanwhile waits for
-   * `resumeDataMode()`; data that arrives meanwhile is still delivered as passthrough.
+   * `resumeDataMode()`; data that arrives meanwhile is still delivered as passthrough (what comes
+   * after `+++` once the answer is known: an `OK` inside the data is data).
    */
   async escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<string> {
     if (!this.dataMode) throw new DriverStateError('not in data mode');
@@ -370,13 +371,33 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       // A close candidate is being probed already: its probe decides.
       return (await this.probeDataMode()) === 'closed' ? 'CLOSED' : 'OK';
     }
+    // Before `+++` is out an `OK` can only be data; the link may still end meanwhile (`CLOSED`).
     this.parser.watchCloseMarker(undefined);
-    this.parser.endPassthroughAt(this.closeLine === undefined ? ['OK'] : ['OK', this.closeLine]);
-    const left = this.dataModeLeft(options.timeoutMs ?? guard * 2 + this.escapeAnswerMs, '+++');
+    this.parser.endPassthroughAt(this.closeLine === undefined ? [] : [this.closeLine]);
+    const left = this.dataModeLeft(options.timeoutMs ?? guard * 2 + this.escapeAnswerMs + this.quietMs * 2, '+++');
     left.catch(() => {}); // observed below; must not count as unhandled while the guard runs
     await sleep(guard);
-    if (this.closedWith === undefined && this.dataMode) this.write(Buffer.from('+++', 'latin1'));
+    // (Read again: a close candidate may have come during the guard; its probe decides then.)
+    const alreadyHeld = (this.parser.heldBytes as Buffer | undefined) !== undefined;
+    if (this.closedWith === undefined && this.dataMode && this.parser.inPassthrough && !alreadyHeld) {
+      // From `+++` on, an `OK` may be the peer's data still in flight or the answer: hold and decide.
+      this.parser.holdFromHere();
+      this.write(Buffer.from('+++', 'latin1'));
+      const okAt = await this.okInHeld(0, guard, guard + this.escapeAnswerMs);
+      const marker = this.closeLine === undefined ? undefined : Buffer.from(`\r\n${this.closeLine}\r\n`, 'latin1');
+      const held = this.parser.heldBytes as Buffer | undefined;
+      const closedAt = okAt >= 0 || marker === undefined || held === undefined ? -1 : held.indexOf(marker);
+      const answerAt = okAt >= 0 ? okAt : closedAt;
+      // Up to the answer (`OK`, or the `CLOSED` of a link that ended meanwhile) the bytes are data;
+      // without one they all are, and `left` times out.
+      this.underFeedLock(() => this.parser.settleHeld(answerAt >= 0 ? answerAt : Number.MAX_SAFE_INTEGER, answerAt >= 0 ? 'command' : 'data'));
+    }
     return left;
+  }
+
+  /** Silence after an `OK` in the held bytes that makes it the answer to `+++` (see `okInHeld`). */
+  private get quietMs(): number {
+    return Math.min(this.escapeAnswerMs, Math.max(20, Math.round(this.guardMs / 4)));
   }
 
   /**
@@ -395,7 +416,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       if (this.closedWith !== undefined) throw new ChannelClosedError('+++', this.closedWith.reason);
       const mark = this.parser.heldBytes?.length ?? 0;
       this.write(Buffer.from('+++', 'latin1'));
-      const okAt = await this.watchHeld(OK_BYTES, mark, this.guardMs + this.escapeAnswerMs);
+      const okAt = await this.okInHeld(mark, this.guardMs, this.guardMs + this.escapeAnswerMs);
       this.underFeedLock(() => this.parser.settleHeld(okAt < 0 ? 0 : okAt, 'command'));
       return okAt < 0 ? 'closed' : 'data';
     })();
@@ -467,24 +488,46 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     });
   }
 
-  /** Index (≥ from) of `needle` in the held bytes once it is there; -1 after `timeoutMs`. */
-  private watchHeld(needle: Buffer, from: number, timeoutMs: number): Promise<number> {
+  /**
+   * Where the module's `OK` to a `+++` just written is in the held bytes (at or after `from`); -1
+   * when none came within `timeoutMs`. The module answers only after its trailing guard time (`guardMs`) and
+   * passes no data after answering, while an `\r\nOK\r\n` inside the peer's data may still be on
+   * its way when `+++` goes out: so the answer is the *last* `OK` once the guard time has passed
+   * and the line has then been quiet for `quietMs`.
+   */
+  private okInHeld(from: number, guardMs: number, timeoutMs: number): Promise<number> {
     return new Promise<number>((resolve) => {
-      const check = (): boolean => {
-        const held = this.parser.heldBytes;
-        const at = held === undefined ? -1 : held.indexOf(needle, from);
-        if (at < 0 && held !== undefined && this.closedWith === undefined) return false;
-        finish(at);
-        return true;
+      const started = Date.now();
+      let length = this.parser.heldBytes?.length ?? 0;
+      let changed = started;
+      const lastOk = (): number => {
+        const at = this.parser.heldBytes?.lastIndexOf(OK_BYTES) ?? -1;
+        return at >= from ? at : -1;
       };
       const finish = (at: number): void => {
+        clearInterval(poll);
         clearTimeout(timer);
         if (this.heldWatcher === watcher) this.heldWatcher = undefined;
         resolve(at);
       };
-      const watcher = (): void => void check();
-      const timer = setTimeout(() => finish(-1), timeoutMs);
-      if (!check()) this.heldWatcher = watcher;
+      const watcher = (): void => {
+        const now = this.parser.heldBytes?.length ?? 0;
+        if (now !== length) {
+          length = now;
+          changed = Date.now();
+        }
+        if (this.closedWith !== undefined || this.parser.heldBytes === undefined) finish(-1);
+      };
+      const check = (): void => {
+        const now = Date.now();
+        if (now - started < guardMs || now - changed < this.quietMs) return;
+        const at = lastOk();
+        if (at >= 0) finish(at);
+      };
+      const poll = setInterval(check, Math.max(5, Math.round(this.quietMs / 2)));
+      const timer = setTimeout(() => finish(lastOk()), timeoutMs);
+      this.heldWatcher = watcher;
+      watcher();
     });
   }
 

@@ -165,6 +165,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   private rxAddresses = false;
   /** A boot URC was seen since the last bring-up: `recover()` must bring the module up again. */
   private wasReset = false;
+  /** An `ATO` on its way (after a CLOSED probe, or commandMode): it puts the port back in data mode. */
+  private resuming: Promise<void> | undefined;
 
   /** Open the device (or take a ready transport) and bring the module up. */
   static async open(target: string | Duplex, options: ModemOptions = {}): Promise<Modem> {
@@ -536,6 +538,8 @@ export class Modem extends EventEmitter<ModemEvents> {
     const entry = this.linkAt(link);
     entry.closing = true;
     try {
+      // Data mode is about to be back: let the ATO finish, then leave data mode again to close.
+      if (entry.transparent && this.resuming !== undefined) await this.resuming.catch(() => {});
       if (entry.transparent && this.channel.inDataMode) {
         const ended = await this.channel.escapeDataMode();
         if (ended !== 'OK' || entry.state !== 'open') {
@@ -569,12 +573,16 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Transparent link 0: `ATO` back to data mode; `NO CARRIER` means the link is gone (LinkClosedError). */
   async resumeDataMode(): Promise<void> {
+    const resume = this.channel.resumeDataMode();
+    this.resuming = resume;
     try {
-      await this.channel.resumeDataMode();
+      await resume;
     } catch (error) {
       if (!(error instanceof AtCommandError)) throw error;
       this.onTransparentClosed(error.final);
       throw new LinkClosedError(0, `ATO answered ${error.final}`);
+    } finally {
+      if (this.resuming === resume) this.resuming = undefined;
     }
   }
 

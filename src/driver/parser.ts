@@ -177,6 +177,18 @@ export class ModuleOutputParser {
     this.closeMarker = text === undefined ? undefined : Buffer.from(`\r\n${text}\r\n`, 'latin1');
   }
 
+  /**
+   * In passthrough, hold everything from here on (as after a close candidate) until `settleHeld`:
+   * after `+++` an `\r\nOK\r\n` may be data still in flight or the module's answer, which only
+   * the time it came and what follows it can tell.
+   */
+  holdFromHere(): void {
+    if (!this.passthrough || this.held !== undefined) return;
+    this.held = this.pending.length > 0 ? [Buffer.from(this.pending)] : [];
+    this.heldLength = this.pending.length;
+    this.pending = EMPTY;
+  }
+
   /** Bytes held since a close candidate (undefined when none is pending). */
   get heldBytes(): Buffer | undefined {
     if (this.held === undefined) return undefined;
@@ -390,6 +402,19 @@ export class ModuleOutputParser {
 
   /** Right after `>`: an optional space, then the data echo if one is expected. -1 = wait for more. */
   private afterPromptStep(data: Buffer, pos: number): number {
+    if (this.dataEcho !== undefined && data[pos] === SPACE && !this.promptSpaceSkipped) {
+      // `> ` then the echo, or the echo (starting with a space) right after `>`? When the echo also
+      // fits one byte on (an echo of spaces fits both ways), the space is the prompt's.
+      const shifted = matchPrefix(data, pos + 1, this.dataEcho);
+      if (shifted === 'partial') {
+        this.pending = data.subarray(pos);
+        return -1;
+      }
+      if (shifted === 'full') {
+        this.promptSpaceSkipped = true;
+        return pos + 1;
+      }
+    }
     if (this.dataEcho !== undefined) {
       const matched = matchPrefix(data, pos, this.dataEcho);
       if (matched === 'partial') {

@@ -42,9 +42,6 @@ test('driver parser: a data echo and a command echo around pushed data are consu
   reported(() => fc.assert(
     fc.property(payloadArbitrary(), payloadArbitrary(), fc.boolean(), chunkingArbitrary, (sent, pushed, space, chunking) => {
       if (sent.length === 0) return;
-      // Known ambiguity, reported to the driver's owner: after `> ` an echo of spaces only is matched
-      // one byte early (the prompt's space taken as the echo's first), leaving a line " ".
-      if (space && sent.every((b) => b === 0x20)) return;
       const command = Buffer.from(`AT+CIPSEND=1,${sent.length}\r`, 'latin1');
       const stream = Buffer.concat([
         command,

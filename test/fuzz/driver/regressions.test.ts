@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ModuleOutputParser, type ModuleEvent } from '../../../src/driver/parser.js';
+import { txChannel, type AtTraceMessage } from '../../../src/driver/trace.js';
+import { startEmulated, startTcpServer, within } from '../../driver/support/emulated.js';
+
+/**
+ * Driver bugs the fuzzers and the soak run found, each as it was found (the emulator in this
+ * process, loopback peers, transparent mode where it was).
+ */
+
+const T = { timeout: 20_000 };
+
+test('regression: an "\\r\\nOK\\r\\n" in the peer\'s data while +++ is pending is data, not the answer (commandMode)', T, async () => {
+  const pattern = 'data\r\nOK\r\nmore ';
+  const peer = await startTcpServer((s) => {
+    const timer = setInterval(() => s.write(pattern), 10);
+    s.on('close', () => clearInterval(timer));
+  });
+  const em = await startEmulated({ mode: 'transparent' });
+  try {
+    const socket = em.a76xx.createConnection({ port: peer.port, host: '127.0.0.1' });
+    let got = '';
+    socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    await within(new Promise((r) => socket.once('connect', r)), 3_000, 'connect');
+    const response = await within(em.a76xx.commandMode((m) => m.command('AT+CSQ')), 5_000, 'commandMode');
+    assert.deepEqual(response.lines, ['+CSQ: 20,99']);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(got.replaceAll(pattern, ''), '', 'nothing but whole copies of what the peer sent');
+    socket.destroy();
+  } finally {
+    await em.close();
+    await peer.close();
+  }
+});
+
+test('regression: an "\\r\\nOK\\r\\n" in the data that follows a CLOSED inside the data does not end the probe early', T, async () => {
+  const head = 'start\r\nCLOSED\r\nafter ';
+  const pattern = 'data\r\nOK\r\nmore ';
+  const peer = await startTcpServer((s) => {
+    s.write(head);
+    const timer = setInterval(() => s.write(pattern), 10);
+    setTimeout(() => {
+      clearInterval(timer);
+      s.write('END');
+    }, 600);
+    s.on('close', () => clearInterval(timer));
+  });
+  const em = await startEmulated({ mode: 'transparent' });
+  try {
+    const socket = em.a76xx.createConnection({ port: peer.port, host: '127.0.0.1' });
+    let got = '';
+    let closed = false;
+    socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    await within(new Promise((r) => socket.once('connect', r)), 3_000, 'connect');
+    await within(
+      (async () => {
+        while (!got.endsWith('END') && !closed) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5_000,
+      'the peer\'s last bytes',
+    );
+    assert.equal(closed, false, 'the link is still open');
+    assert.ok(got.startsWith(head) && got.endsWith('END'), 'every byte, in order');
+    assert.equal(got.slice(head.length, -3).replaceAll(pattern, ''), '');
+    socket.destroy();
+  } finally {
+    await em.close();
+    await peer.close();
+  }
+});
+
+test('regression: end() while the ATO after a CLOSED probe is on its way still closes the link', T, async () => {
+  const peer = await startTcpServer((s) => s.pipe(s));
+  const em = await startEmulated({ mode: 'transparent' });
+  const socket = em.a76xx.createConnection({ port: peer.port, host: '127.0.0.1' });
+  const endOnAto = (message: unknown): void => {
+    if ((message as AtTraceMessage).bytes.toString('latin1') === 'ATO\r') socket.end();
+  };
+  try {
+    const errors: Error[] = [];
+    socket.on('error', (e) => errors.push(e));
+    socket.on('data', () => {});
+    await within(new Promise((r) => socket.once('connect', r)), 3_000, 'connect');
+    txChannel.subscribe(endOnAto);
+    socket.write('x\r\nCLOSED\r\ny'); // echoed: the driver probes it with +++, then resumes with ATO
+    await within(new Promise((r) => socket.once('close', r)), 3_000, 'close');
+    assert.deepEqual(errors.map(String), []);
+    assert.equal(em.a76xx.modem.linkState(0), 'free');
+  } finally {
+    txChannel.unsubscribe(endOnAto);
+    await em.close();
+    await peer.close();
+  }
+});
+
+test('regression: after a "> " prompt (SIM800 style) an echoed payload of spaces is consumed whole', () => {
+  for (const payload of [' ', '   ', ' x']) {
+    for (const bytewise of [false, true]) {
+      const events: ModuleEvent[] = [];
+      const data = Buffer.from(payload);
+      const parser = new ModuleOutputParser((e) => {
+        events.push(e);
+        if (e.kind === 'prompt') parser.expectDataEcho(data);
+      });
+      parser.expectEcho(Buffer.from(`AT+CIPSEND=1,${data.length}\r`));
+      parser.expectPrompt();
+      const stream = Buffer.from(`AT+CIPSEND=1,${data.length}\r\r\n> ${payload}\r\nOK\r\n`, 'latin1');
+      for (const chunk of bytewise ? [...stream].map((b) => Buffer.from([b])) : [stream]) parser.feed(chunk);
+      const shown = events.map((e) => (e.kind === 'line' ? `line ${e.text}` : e.kind));
+      assert.deepEqual(shown, ['echo', 'prompt', 'echo', 'line OK'], `${JSON.stringify(payload)}${bytewise ? ', byte by byte' : ''}`);
+    }
+  }
+});
