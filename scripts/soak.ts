@@ -1,15 +1,13 @@
 /**
  * The long soak run: `npm run soak -- [--mib N] [--udp-mib N] [--modes push,buffer,transparent]
- * [--segments K] [--minutes M] [--json] [--known-driver-bugs]`.
+ * [--segments K] [--minutes M] [--json]`.
  *
  * Moves N MiB (default 100) each way through every receive mode — the driver's public API, an
  * emulated module in this process, loopback echo servers — while links open and close and faults
  * fire (test/soak/soak-run.ts says which). Prints progress, then one line per mode and transport
  * (throughput, loss, whether the SHA-256 agree at both ends), the faults fired and any failure.
  * Exits 1 on any failure (a byte wrong or missing, a socket that did not fail or recover as it
- * should, the time bound), 2 on bad arguments. `--known-driver-bugs` stops steering clear of the two
- * driver bugs the soak found (`avoidKnownDriverBugs` in test/soak/soak-run.ts): it shows whether
- * they are fixed.
+ * should, the time bound), 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
 import type { SocketMode } from '../src/driver/link-user.js';
@@ -25,7 +23,6 @@ const { values } = parseArgs({
     segments: { type: 'string', default: '4' },
     minutes: { type: 'string', default: '45' },
     json: { type: 'boolean', default: false },
-    'known-driver-bugs': { type: 'boolean', default: false },
   },
 });
 
@@ -59,7 +56,6 @@ const report = await runSoak({
   modes: modes as SocketMode[],
   segments,
   deadlineMs: minutes * 60_000,
-  avoidKnownDriverBugs: !values['known-driver-bugs'],
   log,
 });
 if (values.json) console.log(JSON.stringify(report));

@@ -21,7 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { SocketMode } from '../../src/driver/link-user.js';
 import type { TcpSocket } from '../../src/driver/tcp-socket.js';
 import type { UdpSocket } from '../../src/driver/udp-socket.js';
-import { CHURN_HOST, ECHO_HOST, SOAK_GUARD_MS, startEchoServer, startRig, startUdpEchoServer, UDP_HOST, type EchoServer, type SoakRig, type UdpEchoServer } from './rig.js';
+import { CHURN_HOST, ECHO_HOST, startEchoServer, startRig, startUdpEchoServer, UDP_HOST, type EchoServer, type SoakRig, type UdpEchoServer } from './rig.js';
 
 export const MIB = 1024 * 1024;
 
@@ -35,14 +35,6 @@ export interface SoakOptions {
   readonly segments: number;
   /** The whole run must end by then (ms from the start). */
   readonly deadlineMs: number;
-  /**
-   * Steer clear of two driver bugs found by this soak and reported to the driver's owner (default
-   * true): `\r\nOK\r\n` is kept out of transparent data (FRAMING_WITHOUT_OK), and a transparent
-   * socket is ended only once data mode has been steady for a while — ending it while the `ATO`
-   * after a CLOSED probe is on its way leaves AT+CIPCLOSE queued behind data mode until it times out.
-   * False shows whether they are fixed.
-   */
-  readonly avoidKnownDriverBugs?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -88,21 +80,15 @@ export interface SoakReport {
 }
 
 /** Fragments of the module's framing written into the data: the driver must pass them as data. */
-const FRAMING: Buffer = Buffer.from('\r\nOK\r\n+IPD5\r\nRECV FROM:1.2.3.4:5\r\n+RECEIVE,1,3\r\n+CIPRXGET: 1,0\r\n\r\n>\r\nERROR\r\n*ATREADY: 1\r\n+++', 'latin1');
-/**
- * The same without `\r\nOK\r\n`, for transparent data while `avoidKnownDriverBugs`: the driver
- * takes an `\r\nOK\r\n` inside data that arrives while its `+++` is pending (commandMode, the
- * CLOSED probe) for the module's answer, and loses the data after it (reported to its owner).
- */
-const FRAMING_WITHOUT_OK: Buffer = Buffer.from(FRAMING.toString('latin1').replace('\r\nOK\r\n', '\r\n'), 'latin1');
+const FRAMING = Buffer.from('\r\nOK\r\n+IPD5\r\nRECV FROM:1.2.3.4:5\r\n+RECEIVE,1,3\r\n+CIPRXGET: 1,0\r\n\r\n>\r\nERROR\r\n*ATREADY: 1\r\n+++', 'latin1');
 const CLOSED = Buffer.from('\r\nCLOSED\r\n', 'latin1');
 const BLOCK = 64 * 1024;
 const LATENCIES = [0, 1, 5, 20];
 
 /** A data block: random bytes with the framing fragments written in at a random place. */
-function block(size: number, framing: Buffer = FRAMING): Buffer {
+function block(size: number): Buffer {
   const bytes = randomBytes(size);
-  if (size > framing.length * 2) framing.copy(bytes, Math.floor(Math.random() * (size - framing.length)));
+  if (size > FRAMING.length * 2) FRAMING.copy(bytes, Math.floor(Math.random() * (size - FRAMING.length)));
   return bytes;
 }
 
@@ -185,7 +171,7 @@ async function transferTcp(
   size: number,
   hashes: Hashes,
   deadline: Deadline,
-  extras: { closedMarkers: number; commandModeAt: number | undefined; framing: Buffer; faults: Record<string, number> },
+  extras: { closedMarkers: number; commandModeAt: number | undefined; faults: Record<string, number> },
 ): Promise<Segment> {
   const started = performance.now();
   const before = echo.connections.length;
@@ -211,7 +197,7 @@ async function transferTcp(
   let commandMode: Promise<unknown> | undefined;
   let index = 0;
   for (let at = 0; at < size; index++) {
-    const bytes = block(Math.min(BLOCK, size - at), extras.framing);
+    const bytes = block(Math.min(BLOCK, size - at));
     if (markers.has(index) && bytes.length > CLOSED.length * 2) {
       CLOSED.copy(bytes, Math.floor(bytes.length / 2));
       extras.faults['closed-in-data'] = (extras.faults['closed-in-data'] ?? 0) + 1;
@@ -342,15 +328,6 @@ async function loseNetwork(rig: SoakRig, sockets: readonly (TcpSocket | UdpSocke
   faults['recovered'] = (faults['recovered'] ?? 0) + 1;
 }
 
-/** Transparent data mode on, without a break, for three guard times (no `+++` probe or ATO in flight). */
-async function steadyDataMode(rig: SoakRig): Promise<void> {
-  let since = Date.now();
-  while (Date.now() - since < 3 * SOAK_GUARD_MS) {
-    await sleep(10);
-    if (!rig.a76xx.modem.channel.inDataMode) since = Date.now();
-  }
-}
-
 async function soakTcp(rig: SoakRig, mode: SocketMode, options: SoakOptions, report: ModeReport, deadline: Deadline): Promise<void> {
   const echo = await startEchoServer();
   const churnServer = await startEchoServer();
@@ -370,7 +347,6 @@ async function soakTcp(rig: SoakRig, mode: SocketMode, options: SoakOptions, rep
         segment = await transferTcp(rig, echo, size, hashes, deadline, {
           closedMarkers: mode === 'transparent' ? 2 : 0,
           commandModeAt: mode === 'transparent' ? Math.floor(size / 3) : undefined,
-          framing: mode === 'transparent' && options.avoidKnownDriverBugs !== false ? FRAMING_WITHOUT_OK : FRAMING,
           faults: report.faults,
         });
         moved += size;
@@ -401,9 +377,6 @@ async function soakTcp(rig: SoakRig, mode: SocketMode, options: SoakOptions, rep
           break;
         }
       } else {
-        if (mode === 'transparent' && options.avoidKnownDriverBugs !== false) {
-          await deadline.bound(steadyDataMode(rig), 15_000, 'steady data mode').catch((error: unknown) => report.failures.push(String(error)));
-        }
         segment.socket.end();
         await deadline.bound(closed(segment.socket), 15_000, 'the main socket closing').catch((error: unknown) => report.failures.push(String(error)));
       }
