@@ -79,6 +79,19 @@ function switchRegister(
   };
 }
 
+/** A 0/1 register of the IP settings that takes any value at any time (CIPHEAD, CIPSRIP, CIPSENDMODE). */
+function plainIpSwitch(name: string, key: 'ciphead' | 'cipsrip' | 'cipsendmode', execValue?: number) {
+  return switchRegister(
+    name,
+    (ctx) => ctx.state.ip[key],
+    (ctx, v) => {
+      ctx.state.ip[key] = v;
+      return OK;
+    },
+    execValue,
+  );
+}
+
 const TIMEOUT_RANGE = { min: 3000, max: 120000 };
 
 const ciptimeout: Handler = (ctx) => {
@@ -227,32 +240,9 @@ export const serviceCommands: CommandTable = {
     (ctx, v) => whileClosed(ctx, () => (ctx.state.ip.cipmode = v)),
     0,
   ),
-  '+CIPHEAD': switchRegister(
-    '+CIPHEAD',
-    (ctx) => ctx.state.ip.ciphead,
-    (ctx, v) => {
-      ctx.state.ip.ciphead = v;
-      return OK;
-    },
-    1,
-  ),
-  '+CIPSRIP': switchRegister(
-    '+CIPSRIP',
-    (ctx) => ctx.state.ip.cipsrip,
-    (ctx, v) => {
-      ctx.state.ip.cipsrip = v;
-      return OK;
-    },
-    1,
-  ),
-  '+CIPSENDMODE': switchRegister(
-    '+CIPSENDMODE',
-    (ctx) => ctx.state.ip.cipsendmode,
-    (ctx, v) => {
-      ctx.state.ip.cipsendmode = v;
-      return OK;
-    },
-  ),
+  '+CIPHEAD': plainIpSwitch('+CIPHEAD', 'ciphead', 1),
+  '+CIPSRIP': plainIpSwitch('+CIPSRIP', 'cipsrip', 1),
+  '+CIPSENDMODE': plainIpSwitch('+CIPSENDMODE', 'cipsendmode'),
   '+CIPTIMEOUT': {
     set: ciptimeout,
     read: readLine((ctx) => {
