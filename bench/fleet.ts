@@ -4,7 +4,7 @@
  * while all are idle and while 10 % of them send (a 1500-byte CIPSEND every second each).
  *
  * Two variants, because a process may hold 20,000 descriptors here (hard limit):
- * - memory: 10,000 modems, each AT connection an in-process duplex pair (bench/lib/loop-pair.ts,
+ * - memory: 10,000 modems, each AT connection an in-process duplex pair (createMemoryPair with setImmediate delivery,
  *   event-loop delivery) driven from the fleet process itself; one descriptor per modem (its link).
  * - tcp: each modem served on its own TCP port as `a76xx emulate --count N` does, the hosts in
  *   another process; three descriptors per modem (listener, AT connection, link), so N is the

@@ -9,7 +9,7 @@
  *   {"measure":true}                               → @{"built":{…}}   (tcp, once the clients are up)
  *   {"rtt":{samples,fraction,size,intervalMs}}     → @{"rtt":{…}}     (memory: the hosts live here)
  *
- * variant memory: each AT connection is an in-process duplex pair (bench/lib/loop-pair.ts)
+ * variant memory: each AT connection is an in-process duplex pair (createMemoryPair with setImmediate delivery)
  *   whose host end is driven from here; each modem's link is a real TCP connection to the sink
  *   process. Descriptors: one per modem.
  * variant tcp: each modem is served on its own TCP port (`a76xx emulate --count` does the same);
@@ -17,11 +17,14 @@
  */
 import { readdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { loopPair } from '../lib/loop-pair.js';
+import { createMemoryPair } from '../../src/transport/client-memory.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { Fleet, serveFleetTcp } from '../../src/fleet/fleet.js';
 import { commands, tell } from '../lib/child.js';
 import { inBatches, LeanHost, probe, startSenders } from '../lib/lean-host.js';
+
+/** AT connections delivered from `setImmediate`, so round trips wait behind other work as socket input does. */
+const loopPair = () => createMemoryPair({ schedule: setImmediate });
 
 interface Build {
   readonly variant: 'memory' | 'tcp';

@@ -1,7 +1,7 @@
 /**
  * An in-memory byte pipe with two ends, for tests: what one end writes, the other reads. Delivery is
- * asynchronous (next tick), as with a real port, and in order. Destroying or ending one end ends the
- * other, like a TCP peer closing.
+ * asynchronous (next tick by default), as with a real port, and in order. Destroying or ending one
+ * end ends the other, like a TCP peer closing.
  */
 import { Duplex } from 'node:stream';
 
@@ -12,10 +12,21 @@ export interface MemoryPair {
   readonly module: Duplex;
 }
 
+export interface MemoryPairOptions {
+  /**
+   * How a chunk is handed to the other end. `process.nextTick` (default) keeps tests quick;
+   * `setImmediate` delivers after the event loop went round, as bytes from a socket are, so a
+   * round trip waits behind whatever else the process does (what a latency benchmark wants).
+   */
+  readonly schedule?: (deliver: () => void) => void;
+}
+
+type Schedule = (deliver: () => void) => void;
+
 class MemoryEnd extends Duplex {
   peer: MemoryEnd | undefined;
 
-  constructor() {
+  constructor(private readonly schedule: Schedule) {
     super({ allowHalfOpen: false });
   }
 
@@ -24,7 +35,7 @@ class MemoryEnd extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const copy = Buffer.from(chunk);
     const peer = this.peer;
-    process.nextTick(() => {
+    this.schedule(() => {
       if (peer !== undefined && !peer.destroyed && !peer.readableEnded) peer.push(copy);
       callback();
     });
@@ -32,7 +43,7 @@ class MemoryEnd extends Duplex {
 
   override _final(callback: (error?: Error | null) => void): void {
     const peer = this.peer;
-    process.nextTick(() => {
+    this.schedule(() => {
       if (peer !== undefined && !peer.destroyed) peer.push(null);
       callback();
     });
@@ -43,7 +54,7 @@ class MemoryEnd extends Duplex {
     this.peer = undefined;
     if (peer !== undefined) {
       peer.peer = undefined;
-      process.nextTick(() => {
+      this.schedule(() => {
         if (!peer.destroyed) {
           peer.push(null);
           peer.destroy();
@@ -54,9 +65,10 @@ class MemoryEnd extends Duplex {
   }
 }
 
-export function createMemoryPair(): MemoryPair {
-  const host = new MemoryEnd();
-  const module = new MemoryEnd();
+export function createMemoryPair(options: MemoryPairOptions = {}): MemoryPair {
+  const schedule = options.schedule ?? ((deliver: () => void) => process.nextTick(deliver));
+  const host = new MemoryEnd(schedule);
+  const module = new MemoryEnd(schedule);
   host.peer = module;
   module.peer = host;
   return { host, module };
