@@ -132,13 +132,7 @@ async function tcpSession(a76xx: A76xx, host: string, port: number, options: NcO
     socket.once('error', reject);
   });
   await new Promise<void>((resolve, reject) => {
-    let idleTimer: NodeJS.Timeout | undefined;
-    let allSent = false;
-    let done = false;
-    const finish = (error?: Error): void => {
-      if (done) return;
-      done = true;
-      if (idleTimer !== undefined) clearTimeout(idleTimer);
+    const end = new SessionEnd(options.idle, (error) => {
       io.stdin.unpipe(socket);
       io.stdin.pause();
       if (error !== undefined) {
@@ -154,31 +148,22 @@ async function tcpSession(a76xx: A76xx, host: string, port: number, options: NcO
       };
       if (io.stdout.writableNeedDrain) io.stdout.once('drain', close);
       else close();
-    };
-    const armIdle = (): void => {
-      if (!allSent) return;
-      if (idleTimer !== undefined) clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => finish(), options.idle);
-    };
-    socket.on('error', (error) => finish(error));
+    });
+    socket.on('error', (error) => end.finish(error));
     socket.on('data', (chunk: Buffer) => {
       if (!io.stdout.write(chunk)) {
         socket.pause();
         io.stdout.once('drain', () => socket.resume());
       }
-      armIdle();
+      end.activity();
     });
-    socket.on('end', () => finish());
-    io.stdin.on('error', (error) => finish(error));
+    socket.on('end', () => end.finish());
+    io.stdin.on('error', (error) => end.finish(error));
     io.stdin.once('end', () => {
       // An empty write completes after every earlier one: then all of stdin was confirmed sent.
       socket.write(Buffer.alloc(0), (error) => {
-        if (error) {
-          finish(error);
-          return;
-        }
-        allSent = true;
-        armIdle();
+        if (error) end.finish(error);
+        else end.allSent();
       });
     });
     io.stdin.pipe(socket, { end: false });
@@ -195,45 +180,64 @@ async function udpSession(a76xx: A76xx, host: string, port: number, options: NcO
     });
   });
   await new Promise<void>((resolve, reject) => {
-    let idleTimer: NodeJS.Timeout | undefined;
-    let allSent = false;
-    let done = false;
-    const finish = (error?: Error): void => {
-      if (done) return;
-      done = true;
-      if (idleTimer !== undefined) clearTimeout(idleTimer);
+    const end = new SessionEnd(options.idle, (error) => {
       io.stdin.pause();
       socket.close(() => (error === undefined ? resolve() : reject(error)));
-    };
-    const armIdle = (): void => {
-      if (!allSent) return;
-      if (idleTimer !== undefined) clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => finish(), options.idle);
-    };
-    socket.on('error', (error) => finish(error));
+    });
+    socket.on('error', (error) => end.finish(error));
     socket.on('message', (msg) => {
       io.stdout.write(msg);
-      armIdle();
+      end.activity();
     });
     let sending = Promise.resolve();
     io.stdin.on('data', (chunk: Buffer) => {
       io.stdin.pause();
       sending = sending.then(async () => {
-        for (let at = 0; at < chunk.length && !done; at += UDP_DATAGRAM) {
+        for (let at = 0; at < chunk.length && !end.done; at += UDP_DATAGRAM) {
           await new Promise<void>((resolve, fail) =>
             socket.send(chunk.subarray(at, at + UDP_DATAGRAM), port, host, (error) => (error ? fail(error) : resolve())),
           );
         }
         io.stdin.resume();
       });
-      sending.catch((error: Error) => finish(error));
+      sending.catch((error: Error) => end.finish(error));
     });
-    io.stdin.on('error', (error) => finish(error));
+    io.stdin.on('error', (error) => end.finish(error));
     io.stdin.once('end', () => {
-      void sending.then(() => {
-        allSent = true;
-        armIdle();
-      });
+      void sending.then(() => end.allSent());
     });
   });
+}
+
+/**
+ * When an nc session is over: at the first error, or once all of stdin is sent and the remote has
+ * then been quiet for `idleMs` (every received chunk restarts the wait). `close` runs once.
+ */
+class SessionEnd {
+  private timer: NodeJS.Timeout | undefined;
+  private sent = false;
+  done = false;
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly close: (error?: Error) => void,
+  ) {}
+
+  finish(error?: Error): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.close(error);
+  }
+
+  allSent(): void {
+    this.sent = true;
+    this.activity();
+  }
+
+  activity(): void {
+    if (!this.sent) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.finish(), this.idleMs);
+  }
 }
