@@ -1,4 +1,4 @@
-import { csStat, psStat } from '../emulator/commands/registration.js';
+import { csStat, psStat } from '../emulator/radio/registration.js';
 import { socketService } from '../emulator/links.js';
 import type { Endpoint } from '../emulator/network/types.js';
 import { SimulatedTcpConnection } from '../emulator/network/simulated.js';

@@ -1,5 +1,5 @@
 import { ALL_BAUD_RATES } from '../emulator/dialect.js';
-import { announceSignal } from '../emulator/commands/radio.js';
+import { announceSignal } from '../emulator/radio/signal.js';
 import {
   announceRegistration,
   autoAttach,
@@ -9,7 +9,7 @@ import {
   isRegisteredStat,
   registrationSnapshot,
   visibleSim,
-} from '../emulator/commands/registration.js';
+} from '../emulator/radio/registration.js';
 import type { Timer } from '../emulator/clock.js';
 import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
 import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';

@@ -46,6 +46,26 @@ export interface Dialect {
    * the manual's raw numbers) or signed tenths of dB/dBm (SIM7600: `-84,-693,-386`).
    */
   readonly cpsiSignal: 'raw' | 'tenths';
+  /**
+   * `<format>` of AT+COPS? after power-on: 2 numeric (A76XX: manual `+COPS: 0,2,"46001",7`, real
+   * A7670E `+COPS: 0,2,"73001",7`, LilyGo#221) or 0 long name (SIM7600G-H `+COPS: 0,0,"Mint",7`,
+   * LilyGo#471) (spec §2.1.10).
+   */
+  readonly copsFormat: 0 | 2;
+  /**
+   * AT+CGDCONT? address of an active context: the one the network assigned (A76XX, LilyGo#294) or
+   * the one written (SIM7600: `"0.0.0.0"` while connected, botletics#264; T-SIM7600X#90) (spec §2.1.15, §8).
+   */
+  readonly cgdcontAddress: 'assigned' | 'configured';
+  /**
+   * How AT+CGDCONT? shows a context defined without an address: `0.0.0.0` whatever its type
+   * (A76XX [INF]: no log of an IPv6 context), or the zero address of its type, IPv6 and IPV4V6 in
+   * the 16-octet dotted form (SIM7600G-H `"IPV4V6","fast.t-mobile.com","0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"`,
+   * T-SIM7600X#90).
+   */
+  readonly cgdcontEmptyAddress: 'ipv4-zeros' | 'type-zeros';
+  /** LTE attach prints `+CGEV: EPS PDN ACT 1` (A76XX, spec §1.7); a SIM7600G-H prints none. */
+  readonly epsPdnActEvent: boolean;
 }
 
 /** A76XX manual V1.09 rates (the newer manual prints 1800000 and 3600000 for the top two). */
@@ -77,6 +97,10 @@ const A76XX: Dialect = {
   atiManufacturer: 'INCORPORATED',
   baudRates: A76XX_BAUD_RATES,
   cpsiSignal: 'raw',
+  copsFormat: 2,
+  cgdcontAddress: 'assigned',
+  cgdcontEmptyAddress: 'ipv4-zeros',
+  epsPdnActEvent: true,
 };
 
 export const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
@@ -97,6 +121,10 @@ export const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
     atiManufacturer: 'SIMCOM INCORPORATED',
     baudRates: SIM7600_BAUD_RATES,
     cpsiSignal: 'tenths',
+    copsFormat: 0,
+    cgdcontAddress: 'configured',
+    cgdcontEmptyAddress: 'type-zeros',
+    epsPdnActEvent: false,
   },
 };
 

@@ -302,7 +302,7 @@ export class SocketService {
   /** NETOPEN accepted: after the configured latency, `+NETOPEN: 0` (or 1 when `available()` says no). */
   startNetOpen(available: () => boolean): void {
     this.ip.net = 'opening';
-    this.netTimer = this.schedule(this.modem.config.latency.netopen, () => {
+    this.netTimer = this.schedule(this.modem.state.timing.netopen, () => {
       this.netTimer = undefined;
       const ok = available();
       this.ip.net = ok ? 'open' : 'closed';
@@ -314,7 +314,7 @@ export class SocketService {
   finishNetClose(): void {
     this.closeServers();
     this.ip.net = 'closing';
-    this.netTimer = this.schedule(this.modem.config.latency.netclose, () => {
+    this.netTimer = this.schedule(this.modem.state.timing.netclose, () => {
       this.netTimer = undefined;
       this.ip.net = 'closed';
       this.modem.urc(`+NETCLOSE: ${Err.Ok}`);

@@ -19,6 +19,7 @@ import {
   type Outcome,
 } from './commands/types.js';
 import type { Network } from './network/types.js';
+import { bootSequence } from './radio/boot.js';
 
 /** Receives every byte the host sends while the port is in data (transparent) mode. */
 export interface DataModeHandler {
@@ -102,7 +103,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Print the boot URCs (when configured): call once the host side is attached. */
   start(): void {
-    if (this.config.bootUrcs) this.printBootUrcs();
+    bootSequence(this, this.config.bootUrcs);
   }
 
   // ---------------------------------------------------------------- input
@@ -459,14 +460,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.busy = false;
     this.responseOpen = false;
     this.state = powerOnState(this.config, this.state);
-    this.printBootUrcs();
-  }
-
-  private printBootUrcs(): void {
-    for (const line of this.dialect.bootUrcs) {
-      if (line === '+CPIN: READY' && this.state.radio.sim !== 'ready') continue;
-      this.urc(line);
-    }
+    bootSequence(this, true);
   }
 }
 

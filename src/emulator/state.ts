@@ -1,4 +1,5 @@
-import type { EmulatorConfig, SimState } from './config.js';
+import type { AccessTechnology, EmulatorConfig, ModemFaults, SimState } from './config.js';
+import { instantBoot, type TimingProfile } from './radio/timing.js';
 
 /**
  * The module's explicit state. Handlers read and change it; nothing else holds protocol state.
@@ -51,6 +52,10 @@ export interface RadioState {
   pin: string;
   /** The SIM asks for its PIN at power-on (a SIM that was READY goes back to SIM PIN on reboot). */
   pinLock: boolean;
+  /** The SIM is still initialising after a reset (AT+CPIN? answers `+CME ERROR: SIM busy`). */
+  simBusy: boolean;
+  /** Still looking for the network after a reset: CREG reads 2 whatever the network grants. */
+  searching: boolean;
   /** AT+CFUN level. */
   cfun: number;
   rssi: number;
@@ -61,6 +66,10 @@ export interface RadioState {
    * (`commands/registration.ts`).
    */
   regStat: number;
+  /** The network the module is on (COPS, CPSI); the world's, so it survives reboots. */
+  operator: Operator;
+  /** Access technology of the serving cell (the world's; survives reboots). */
+  rat: AccessTechnology;
   /** URC modes `<n>` of AT+CREG, AT+CGREG, AT+CEREG. */
   cregMode: number;
   cgregMode: number;
@@ -83,6 +92,14 @@ export interface RadioState {
   rtc?: RealTimeClock;
 }
 
+export interface Operator {
+  mcc: string;
+  mnc: string;
+  /** Long and short alphanumeric names (COPS formats 0 and 1). */
+  longName: string;
+  shortName: string;
+}
+
 /** An AT+CCLK setting: local time `localMs` (as a UTC timestamp) at `clockAt` on the modem's clock. */
 export interface RealTimeClock {
   localMs: number;
@@ -95,6 +112,7 @@ export interface PdpContext {
   cid: number;
   type: string;
   apn: string;
+  /** As written; empty when the host gave none (AT+CGDCONT? prints the dialect's zero form). */
   address: string;
   /** Parameters after the address, kept as written so the read form can echo them. */
   dComp: number;
@@ -151,8 +169,15 @@ export interface ModemState {
   ip: IpState;
   /** Voice/SMS housekeeping the emulator only stores (AT+CVHU, AT+CNMI, AT+CMGF). */
   telephony: TelephonyState;
-  /** After AT+CPOF: the module answers nothing until it is powered on again (`reboot()`). */
+  /**
+   * After AT+CPOF, and during a timed boot until `*ATREADY`/`RDY`: the module answers nothing
+   * (input is lost, URCs are not printed).
+   */
   poweredOff: boolean;
+  /** The timing profile in force (config's at power-on, `ctl timing` changes it; survives reboots). */
+  timing: TimingProfile;
+  /** Failures the world imposes (config's at power-on, control verbs change them; survive reboots). */
+  faults: ModemFaults;
 }
 
 export interface TelephonyState {
@@ -160,6 +185,10 @@ export interface TelephonyState {
   /** AT+CNMI <mode>,<mt>,<bm>,<ds>,<bfr>. */
   cnmi: [number, number, number, number, number];
   cmgf: number;
+  /** AT+CLIP <n>: calling line identification on incoming calls. */
+  clip: number;
+  /** AT+CSCS character set. */
+  cscs: string;
 }
 
 export function defaultProfile(): SerialProfile {
@@ -239,23 +268,31 @@ export function powerOnState(config: EmulatorConfig, previous?: ModemState): Mod
   const previousSim = previous?.radio.sim;
   const sim = previousSim === undefined ? config.sim.state : previousSim === 'ready' && pinLock ? 'pin' : previousSim;
   const regStat = previous?.radio.regStat ?? config.radio.registration;
-  const registered = sim === 'ready' && (regStat === 1 || regStat === 5);
+  const timing = previous?.timing ?? config.latency;
+  // A timed boot starts dark, with the SIM busy and the radio searching (radio/boot.ts moves on).
+  const timed = !instantBoot(timing);
+  const registered = !timed && sim === 'ready' && (regStat === 1 || regStat === 5);
+  const r = config.radio;
   const radio: RadioState = {
     sim,
     pinAttempts: previous?.radio.pinAttempts ?? 3,
     pin: previous?.radio.pin ?? config.sim.pin,
     pinLock,
+    simBusy: timed,
+    searching: timed,
     cfun: 1,
     rssi: previous?.radio.rssi ?? config.radio.rssi,
     ber: previous?.radio.ber ?? config.radio.ber,
     regStat,
+    operator: previous ? { ...previous.radio.operator } : { mcc: r.mcc, mnc: r.mnc, longName: r.operatorName, shortName: r.operatorShortName },
+    rat: previous?.radio.rat ?? r.rat,
     cregMode: 0,
     cgregMode: 0,
     ceregMode: 0,
     cnmp: previous?.radio.cnmp ?? 2,
     cnsmodMode: 0,
     copsMode: 0,
-    copsFormat: 0,
+    copsFormat: config.dialect.copsFormat,
     ctzu: previous?.radio.ctzu ?? 0,
     ctzr: 0,
     autoCsq: [0, 0],
@@ -282,11 +319,13 @@ export function powerOnState(config: EmulatorConfig, previous?: ModemState): Mod
     pdp,
     attached: registered,
     ip: defaultIpState(),
-    telephony: { cvhu: 0, cnmi: [2, 1, 0, 0, 0], cmgf: 0 },
-    poweredOff: false,
+    telephony: { cvhu: 0, cnmi: [2, 1, 0, 0, 0], cmgf: 0, clip: 0, cscs: 'IRA' },
+    poweredOff: timed,
+    timing,
+    faults: previous?.faults ?? config.faults,
   };
 }
 
 function defaultPdp(): Map<number, PdpContext> {
-  return new Map([[1, { cid: 1, type: 'IP', apn: '', address: '0.0.0.0', dComp: 0, hComp: 0, active: false }]]);
+  return new Map([[1, { cid: 1, type: 'IP', apn: '', address: '', dComp: 0, hComp: 0, active: false }]]);
 }

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/emulator/clock.js';
 import { Modem } from '../../src/emulator/modem.js';
-import { announceRegistration, announceSignal } from '../../src/emulator/commands/radio.js';
-import { registrationSnapshot } from '../../src/emulator/commands/registration.js';
+import { announceRegistration } from '../../src/emulator/radio/registration.js';
+import { announceSignal } from '../../src/emulator/radio/signal.js';
+import { registrationSnapshot } from '../../src/emulator/radio/registration.js';
 
 /** A modem on a fake clock with echo off; `send` runs one line and returns what it printed. */
 async function harness(config = {}) {

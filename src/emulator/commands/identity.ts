@@ -1,7 +1,7 @@
 import type { CommandContext, CommandTable, Handler } from './types.js';
 import { ERROR, OK, cme } from './types.js';
 import { Cme } from '../../at/errors.js';
-import { visibleSim } from './registration.js';
+import { visibleSim } from '../radio/registration.js';
 
 /** The capability list of ATI and AT+GCAP (A7670 logs, spec §2.1.4). */
 export const GCAP = '+CGSM,+FCLASS,+DS';

@@ -1,6 +1,7 @@
 import type { CommandContext, CommandTable, Outcome } from './types.js';
 import { ERROR, OK, cme } from './types.js';
-import { Cme } from '../../at/errors.js';
+import { Cme, cmeText } from '../../at/errors.js';
+import { RESULT_CODES } from '../../at/result-codes.js';
 import { ParamError } from '../../at/params.js';
 import type { Modem } from '../modem.js';
 import type { PdpContext } from '../state.js';
@@ -12,7 +13,7 @@ import {
   packetEvent,
   registrationSnapshot,
   visibleSim,
-} from './registration.js';
+} from '../radio/registration.js';
 
 const CID = { min: 1, max: 15 };
 const PDP_TYPES = ['IP', 'IPV6', 'IPV4V6'] as const;
@@ -24,10 +25,19 @@ function definedContexts(ctx: CommandContext): PdpContext[] {
   return [...ctx.state.pdp.values()].sort((a, b) => a.cid - b.cid);
 }
 
-/** The address a context shows: the assigned one while active, else what was written. */
+/**
+ * The address AT+CGDCONT? shows: A76XX the assigned one while active; SIM7600 always what was
+ * written. No address written: the dialect's zero form (spec §2.1.15, §8).
+ */
 function shownAddress(modem: Modem, context: PdpContext): string {
-  return context.active ? contextAddress(modem, context.cid) : context.address;
+  const dialect = modem.dialect;
+  if (context.active && dialect.cgdcontAddress === 'assigned') return contextAddress(modem, context.cid);
+  if (context.address !== '') return context.address;
+  return dialect.cgdcontEmptyAddress === 'type-zeros' && context.type !== 'IP' ? IPV6_ZEROS : '0.0.0.0';
 }
+
+/** The SIM7600's unspecified IPv6 address: sixteen dotted zero octets (T-SIM7600X#90). */
+const IPV6_ZEROS = Array.from({ length: 16 }, () => '0').join('.');
 
 /** The `<cid>` parameters from index `first` on. */
 function cids(ctx: CommandContext, first: number): number[] {
@@ -51,8 +61,8 @@ function cgdcontSet(ctx: CommandContext): Outcome {
   const type = params.isEmpty(1) ? (existing?.type ?? 'IP') : params.quoted(1).toUpperCase();
   if (!(PDP_TYPES as readonly string[]).includes(type)) throw new ParamError(`PDP type ${type}`, 1);
   const apn = params.quoted(2, '');
-  const address = params.quoted(3, '0.0.0.0');
-  if (type === 'IP' && !IPV4.test(address)) throw new ParamError(`address ${address}`, 3);
+  const address = params.quoted(3, '');
+  if (type === 'IP' && address !== '' && !IPV4.test(address)) throw new ParamError(`address ${address}`, 3);
   const context: PdpContext = {
     cid,
     type,
@@ -107,6 +117,9 @@ function cgactSet(ctx: CommandContext): Outcome {
   const before = registrationSnapshot(state);
   if (!autoAttach(modem)) return attachFailure(ctx);
   announceRegistration(modem, before);
+  const cause = state.faults.cgactCause;
+  const inactive = targets.filter((cid) => state.pdp.get(cid)?.active === false);
+  if (cause !== undefined && inactive.length > 0) return rejectedActivation(ctx, inactive, cause);
   for (const cid of targets) {
     const context = state.pdp.get(cid) as PdpContext;
     if (context.active) continue;
@@ -115,6 +128,26 @@ function cgactSet(ctx: CommandContext): Outcome {
   }
   return OK;
 }
+
+/**
+ * The network refused the activation (`ctl cgact-reject CAUSE`): the CME error of the ESM cause,
+ * verbose with the cause appended as a real A7670E prints it — `+CME ERROR: requested service
+ * option not subscribed (#33)` then `+CGEV: ME PDN DEACT 1` (LilyGo-Modem-Series#178, spec §5.4).
+ * Contexts already active stay so (asking for them again needs no network).
+ */
+function rejectedActivation(ctx: CommandContext, inactive: readonly number[], cause: number): Outcome {
+  const code = CME_OF_ESM_CAUSE[cause] ?? Cme.Unknown;
+  for (const cid of inactive) packetEvent(ctx.modem, `ME PDN DEACT ${cid}`);
+  const cmee = ctx.state.serial.cmee;
+  if (cmee !== 2) return cme(code);
+  return { kind: 'result', text: `+CME ERROR: ${cmeText(code)} (#${cause})`, numeric: RESULT_CODES.ERROR };
+}
+
+/** 27.007 §9.2.2: the ESM causes that have their own +CME ERROR code. */
+const CME_OF_ESM_CAUSE: Readonly<Record<number, number>> = { 32: 132, 33: 133, 34: 134 };
+
+/** The ESM causes `ctl cgact-reject` takes. */
+export const CGACT_REJECT_CAUSES = Object.keys(CME_OF_ESM_CAUSE).map(Number);
 
 function cgattSet(ctx: CommandContext): Outcome {
   const modem = ctx.modem;

@@ -2,15 +2,17 @@ import type { CommandContext, CommandSpec, CommandTable, Outcome } from './types
 import { ERROR, OK, cme } from './types.js';
 import { Cme } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import type { Timer } from '../clock.js';
 import type { Modem } from '../modem.js';
 import type { ModemState, RadioState } from '../state.js';
+import { scheduleReboot } from '../radio/boot.js';
+import { accessTechnology, operatorIn } from '../radio/operator.js';
 import {
   announceRegistration,
   autoAttach,
   cpinCode,
   csStat,
   detach,
+  epsStat,
   isRegisteredStat,
   locationFields,
   psStat,
@@ -18,48 +20,13 @@ import {
   registrationSnapshot,
   systemMode,
   visibleSim,
-} from './registration.js';
+} from '../radio/registration.js';
+import { csqLine, scheduleAutoCsq } from '../radio/signal.js';
 
-export { announceRegistration } from './registration.js';
-
-/** Reboot after the final result code is out (AT+CRESET, AT+CFUN=1,1, AT+CFUN=6). */
-export function scheduleReboot(modem: Modem): void {
-  modem.clock.setTimeout(() => modem.reboot(), modem.config.latency.reboot);
-}
-
-// ---------------------------------------------------------------- signal
-
-function csqLine(state: ModemState): string {
-  const { rssi, ber } = radioOn(state) ? state.radio : { rssi: 99, ber: 99 };
-  return `+CSQ: ${rssi},${ber}`;
-}
-
-/** AT+AUTOCSQ mode 0 reports every 5 s (spec §2.1.7); one timer per modem. */
-const AUTO_CSQ_PERIOD_MS = 5000;
-const autoCsqTimers = new WeakMap<Modem, Timer>();
-
-function scheduleAutoCsq(modem: Modem): void {
-  autoCsqTimers.get(modem)?.cancel();
-  autoCsqTimers.delete(modem);
-  const [enabled, mode] = modem.state.radio.autoCsq;
-  if (enabled !== 1 || mode !== 0) return;
-  autoCsqTimers.set(
-    modem,
-    modem.clock.setTimeout(() => {
-      autoCsqTimers.delete(modem);
-      // A reboot in between resets AUTOCSQ: the timer then just stops.
-      const [stillEnabled, stillMode] = modem.state.radio.autoCsq;
-      if (stillEnabled !== 1 || stillMode !== 0 || modem.state.poweredOff) return;
-      modem.urc(csqLine(modem.state));
-      scheduleAutoCsq(modem);
-    }, AUTO_CSQ_PERIOD_MS),
-  );
-}
-
-/** The control plane calls this after changing rssi/ber: `+CSQ:` when AT+AUTOCSQ=1 asks for it. */
-export function announceSignal(modem: Modem): void {
-  if (modem.state.radio.autoCsq[0] === 1) modem.urc(csqLine(modem.state));
-}
+/**
+ * The radio commands (spec §2.1.7–§2.1.14): signal, functionality, registration, operator,
+ * system information, RAT preference, time. The model they read and change lives in ../radio/.
+ */
 
 // ---------------------------------------------------------------- functionality (CFUN)
 
@@ -131,21 +98,13 @@ function registrationCommand(prefix: string, key: ModeKey, stat: (state: ModemSt
 
 // ---------------------------------------------------------------- operator (COPS)
 
-const LTE_ACT = 7;
-
-/** The operator in a `<format>`: 0 long name, 1 short name, 2 numeric MCC+MNC. */
-function operatorIn(modem: Modem, format: number): string {
-  const { operatorName, operatorShortName, mcc, mnc } = modem.config.radio;
-  return format === 0 ? operatorName : format === 1 ? operatorShortName : `${mcc}${mnc}`;
-}
-
 function copsSet(ctx: CommandContext): Outcome {
   const params = ctx.params.atMost(4);
   const radio = ctx.state.radio;
   const mode = params.int(0, { min: 0, max: 4 });
   const format = params.int(1, { min: 0, max: 2 }, radio.copsFormat);
   const operator = params.isEmpty(2) ? undefined : params.quoted(2);
-  params.int(3, { min: 0, max: 8 }, LTE_ACT);
+  params.int(3, { min: 0, max: 8 }, accessTechnology(ctx.state));
   if (mode === 3) {
     if (params.isEmpty(1)) throw new ParamError('COPS=3 needs a format', 1);
     radio.copsFormat = format;
@@ -154,7 +113,7 @@ function copsSet(ctx: CommandContext): Outcome {
   // Manual selection needs an operator; only the configured network exists (spec §2.1.10).
   if (mode === 1 || mode === 4) {
     if (operator === undefined) throw new ParamError('manual selection needs an operator', 2);
-    if (mode === 1 && operator !== operatorIn(ctx.modem, format)) return cme(Cme.NoNetworkService);
+    if (mode === 1 && operator !== operatorIn(radio.operator, format)) return cme(Cme.NoNetworkService);
   }
   const modem = ctx.modem;
   const before = registrationSnapshot(ctx.state);
@@ -173,21 +132,20 @@ function copsRead(ctx: CommandContext): Outcome {
     ctx.info(`+COPS: ${radio.copsMode}`);
     return OK;
   }
-  ctx.info(`+COPS: ${radio.copsMode},${radio.copsFormat},"${operatorIn(ctx.modem, radio.copsFormat)}",${LTE_ACT}`);
+  ctx.info(`+COPS: ${radio.copsMode},${radio.copsFormat},"${operatorIn(radio.operator, radio.copsFormat)}",${accessTechnology(ctx.state)}`);
   return OK;
 }
 
 /** The scan result: the one configured network, `2` (current) when registered on it. */
 function copsTest(ctx: CommandContext): Outcome {
-  const modem = ctx.modem;
   const tail = ',,(0,1,2,3,4),(0,1,2)';
   if (!radioOn(ctx.state) || visibleSim(ctx.state) === 'absent') {
     ctx.info(`+COPS: ${tail}`);
     return OK;
   }
   const stat = isRegisteredStat(csStat(ctx.state)) ? 2 : 1;
-  const names = [0, 1, 2].map((f) => `"${operatorIn(modem, f)}"`).join(',');
-  ctx.info(`+COPS: (${stat},${names},${LTE_ACT})${tail}`);
+  const names = [0, 1, 2].map((f) => `"${operatorIn(ctx.state.radio.operator, f)}"`).join(',');
+  ctx.info(`+COPS: (${stat},${names},${accessTechnology(ctx.state)})${tail}`);
   return OK;
 }
 
@@ -212,10 +170,18 @@ function cpsiRead(ctx: CommandContext): Outcome {
     return OK;
   }
   const r = ctx.modem.config.radio;
+  const { mcc, mnc } = state.radio.operator;
+  if (state.radio.rat === 'gsm') {
+    // GSM: <MCC>-<MNC>,<LAC>,<CellID>,<ARFCN>,<RxLev>,<Track LO Adjust>,<C1-C2>; a 16-bit cell id.
+    const g = r.gsm;
+    const cell = Number(BigInt(r.cellId) % 65536n);
+    ctx.info(`+CPSI: GSM,${operation},${mcc}-${mnc},${r.tac},${cell},${g.arfcn},${g.rxlev},${g.trackLo},${g.c1c2}`);
+    return OK;
+  }
   const l = r.lte;
   const [rsrq, rsrp, rssi] = ctx.modem.dialect.cpsiSignal === 'raw' ? [l.rsrq, l.rsrp, l.rssi] : signalInTenths(l, state.radio.rssi);
   ctx.info(
-    `+CPSI: LTE,${operation},${r.mcc}-${r.mnc},${r.tac},${r.cellId},${l.pcid},${l.band},${l.earfcn},` +
+    `+CPSI: LTE,${operation},${mcc}-${mnc},${r.tac},${r.cellId},${l.pcid},${l.band},${l.earfcn},` +
       `${l.dlbw},${l.ulbw},${rsrq},${rsrp},${rssi},${l.rssnr}`,
   );
   return OK;
@@ -334,7 +300,7 @@ export const radioCommands: CommandTable = {
   },
   '+CREG': registrationCommand('+CREG', 'cregMode', csStat),
   '+CGREG': registrationCommand('+CGREG', 'cgregMode', psStat),
-  '+CEREG': registrationCommand('+CEREG', 'ceregMode', psStat),
+  '+CEREG': registrationCommand('+CEREG', 'ceregMode', epsStat),
   '+COPS': { set: copsSet, read: copsRead, test: copsTest },
   '+CPSI': { read: cpsiRead },
   '+CNMP': {

@@ -3,8 +3,8 @@ import { OK } from './types.js';
 import { ParamError } from '../../at/params.js';
 import type { Modem } from '../modem.js';
 import type { ModemState } from '../state.js';
-import { packetEvent } from './registration.js';
-import { scheduleReboot } from './radio.js';
+import { packetEvent } from '../radio/registration.js';
+import { scheduleReboot } from '../radio/boot.js';
 
 const FACTORY_BAUD = 115200;
 

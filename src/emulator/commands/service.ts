@@ -4,6 +4,7 @@ import { ParamError } from '../../at/params.js';
 import { socketService } from '../links.js';
 import type { ModemState } from '../state.js';
 import { defaultIpState } from '../state.js';
+import { csStat, isRegisteredStat } from '../radio/registration.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
 import { ERROR, OK } from './types.js';
 
@@ -12,16 +13,18 @@ import { ERROR, OK } from './types.js';
  * NETOPEN/NETCLOSE, IPADDR and the configuration registers the socket commands read.
  */
 
-/** Whether the simulated PDP context can come up: SIM ready, full functionality, registered. */
+/** Whether the simulated PDP context can come up: SIM ready, full functionality, registered, not refused. */
 function pdpAvailable(state: ModemState): boolean {
-  const stat = state.radio.regStat;
-  return state.radio.sim === 'ready' && state.radio.cfun === 1 && (stat === 1 || stat === 5) && state.pdp.has(1);
+  return isRegisteredStat(csStat(state)) && state.pdp.has(1) && state.faults.netopen !== 'async';
 }
 
 const netopen: Handler = (ctx) => {
   const ip = ctx.state.ip;
   if (ip.net === 'open' || ip.net === 'opening') return ctx.ipError(IpErr.AlreadyOpened);
   if (ip.net === 'closing') return ERROR;
+  // A bare ERROR, even with CMEE=2: what real modules print without coverage or with the PDP
+  // context rejected (LilyGo-Modem-Series#471, T-SIM7600X#90; spec §2.2.1). `ctl netopen-fail`.
+  if (ctx.state.faults.netopen === 'error') return ERROR;
   const modem = ctx.modem;
   socketService(modem).startNetOpen(() => pdpAvailable(modem.state) && modem.network?.available !== false);
   return OK;

@@ -2,7 +2,7 @@ import type { CommandContext, CommandTable, Outcome } from './types.js';
 import { OK, cme } from './types.js';
 import { Cme } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import { announceRegistration, autoAttach, cpinCode, registrationSnapshot, visibleSim } from './registration.js';
+import { announceRegistration, autoAttach, cpinCode, registrationSnapshot, visibleSim } from '../radio/registration.js';
 
 const PIN_ATTEMPTS = 3;
 

@@ -4,12 +4,17 @@ import type { Modem } from '../modem.js';
 import type { ModemState } from '../state.js';
 
 /**
- * The radio model shared by the SIM, radio and PDP commands: what the SIM, CFUN, COPS and
- * attach state let the module report, and the URCs a change of them prints (spec §2.1.6–§2.1.16).
+ * The registration model shared by the SIM, radio and PDP commands and the control verbs: what
+ * the SIM, CFUN, COPS, the boot and attach state let the module report, and the URCs a change of
+ * them prints (spec §2.1.6–§2.1.16).
  *
  * `state.radio.regStat` is what the network grants; everything the host sees is gated here:
- *   CS (AT+CREG)            regStat when CFUN=1, the SIM is READY and COPS≠2, else 0
- *   PS/EPS (CGREG/CEREG)    the CS value while attached (AT+CGATT), else 0
+ *   CS (AT+CREG)     regStat when CFUN=1, the SIM is READY (not busy) and COPS≠2, else 0;
+ *                    2 (searching) while a timed boot looks for the network
+ *   PS (AT+CGREG)    the CS value while attached (AT+CGATT); not attached: the CS value when it
+ *                    says searching, denied or unknown (a SIM7600 searching prints `+CGREG: 0,2`),
+ *                    else 0 (detached by the host)
+ *   EPS (AT+CEREG)   the PS value on LTE; 0 on GSM (no E-UTRAN registration) [INF]
  */
 
 /** CFUN levels that power the SIM down (`+SIMCARD: NOT AVAILABLE` on CFUN=0, spec §2.1.8). */
@@ -34,22 +39,35 @@ export function radioOn(state: ModemState): boolean {
 }
 
 function mayRegister(state: ModemState): boolean {
-  return state.radio.cfun === 1 && state.radio.sim === 'ready' && state.radio.copsMode !== 2;
+  const radio = state.radio;
+  return radio.cfun === 1 && radio.sim === 'ready' && !radio.simBusy && radio.copsMode !== 2;
 }
+
+/** Registration `<stat>` values (spec §2.1.9). */
+export const RegStat = { None: 0, Home: 1, Searching: 2, Denied: 3, Unknown: 4, Roaming: 5 } as const;
 
 /** `<stat>` of AT+CREG. */
 export function csStat(state: ModemState): number {
-  return mayRegister(state) ? state.radio.regStat : 0;
+  if (!mayRegister(state)) return RegStat.None;
+  return state.radio.searching ? RegStat.Searching : state.radio.regStat;
 }
 
-/** `<stat>` of AT+CGREG and AT+CEREG. */
+/** `<stat>` of AT+CGREG. */
 export function psStat(state: ModemState): number {
-  return state.attached ? csStat(state) : 0;
+  const cs = csStat(state);
+  if (state.attached) return cs;
+  return cs === RegStat.Searching || cs === RegStat.Denied || cs === RegStat.Unknown ? cs : RegStat.None;
 }
 
-/** `<stat>` of AT+CNSMOD: 8 (LTE) while registered, 0 no service. */
+/** `<stat>` of AT+CEREG. */
+export function epsStat(state: ModemState): number {
+  return state.radio.rat === 'lte' ? psStat(state) : RegStat.None;
+}
+
+/** `<stat>` of AT+CNSMOD: 8 LTE or 1 GSM while registered, 0 no service (spec §2.1.13). */
 export function systemMode(state: ModemState): number {
-  return isRegisteredStat(csStat(state)) ? 8 : 0;
+  if (!isRegisteredStat(csStat(state))) return 0;
+  return state.radio.rat === 'lte' ? 8 : 1;
 }
 
 /** `"<lac>","<ci>"` (two-byte area code, four-byte cell id, hex) from the configured cell. */
@@ -64,11 +82,12 @@ export function locationFields(modem: Modem): string {
 export interface RegistrationSnapshot {
   readonly cs: number;
   readonly ps: number;
+  readonly eps: number;
   readonly mode: number;
 }
 
 export function registrationSnapshot(state: ModemState): RegistrationSnapshot {
-  return { cs: csStat(state), ps: psStat(state), mode: systemMode(state) };
+  return { cs: csStat(state), ps: psStat(state), eps: epsStat(state), mode: systemMode(state) };
 }
 
 function registrationUrc(modem: Modem, prefix: string, n: number, stat: number): void {
@@ -86,10 +105,8 @@ export function announceRegistration(modem: Modem, before?: RegistrationSnapshot
   const radio = modem.state.radio;
   const now = registrationSnapshot(modem.state);
   if (before === undefined || before.cs !== now.cs) registrationUrc(modem, '+CREG', radio.cregMode, now.cs);
-  if (before === undefined || before.ps !== now.ps) {
-    registrationUrc(modem, '+CGREG', radio.cgregMode, now.ps);
-    registrationUrc(modem, '+CEREG', radio.ceregMode, now.ps);
-  }
+  if (before === undefined || before.ps !== now.ps) registrationUrc(modem, '+CGREG', radio.cgregMode, now.ps);
+  if (before === undefined || before.eps !== now.eps) registrationUrc(modem, '+CEREG', radio.ceregMode, now.eps);
   if ((before === undefined || before.mode !== now.mode) && radio.cnsmodMode === 1) {
     modem.urc(`+CNSMOD: ${now.mode}`);
   }
@@ -110,7 +127,8 @@ export function contextAddress(modem: Modem, cid: number): string {
 
 /**
  * Attach when the radio may register and is registered: LTE attach brings up the default
- * bearer (cid 1) with `+CGEV: EPS PDN ACT 1`, as at boot (spec §1.7). Returns whether attached.
+ * bearer (cid 1), with `+CGEV: EPS PDN ACT 1` as at boot where the dialect prints it (spec §1.7).
+ * Returns whether attached.
  */
 export function autoAttach(modem: Modem): boolean {
   const state = modem.state;
@@ -120,9 +138,19 @@ export function autoAttach(modem: Modem): boolean {
   const bearer = state.pdp.get(1);
   if (bearer !== undefined && !bearer.active) {
     bearer.active = true;
-    packetEvent(modem, 'EPS PDN ACT 1');
+    if (modem.dialect.epsPdnActEvent) packetEvent(modem, 'EPS PDN ACT 1');
   }
   return true;
+}
+
+/**
+ * After the SIM, the registration grant or the radio changed: attach or detach as the module
+ * would, then the registration URCs for what changed since `before`.
+ */
+export function settleRegistration(modem: Modem, before: RegistrationSnapshot, detachedBy: 'ME' | 'NW'): void {
+  if (isRegisteredStat(csStat(modem.state))) autoAttach(modem);
+  else detach(modem, detachedBy);
+  announceRegistration(modem, before);
 }
 
 /**
