@@ -1,15 +1,9 @@
 import { ALL_BAUD_RATES } from '../emulator/dialect.js';
 import { announceSignal } from '../emulator/radio/signal.js';
-import {
-  announceRegistration,
-  autoAttach,
-  cpinCode,
-  csStat,
-  detach,
-  isRegisteredStat,
-  registrationSnapshot,
-  visibleSim,
-} from '../emulator/radio/registration.js';
+import { CGACT_REJECT_CAUSES } from '../emulator/commands/pdp.js';
+import { MCC, MNC, OPERATOR_NAME, accessTechnology, operatorIn } from '../emulator/radio/operator.js';
+import { RegStat, cpinCode, csStat, registrationSnapshot, settleRegistration, visibleSim } from '../emulator/radio/registration.js';
+import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';
 import type { Timer } from '../emulator/clock.js';
 import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
 import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';
@@ -158,16 +152,15 @@ const csq: VerbSpec = {
   },
 };
 
-/** Registration `<stat>` values (spec §2.1.9). */
-const REGISTRATION: Readonly<Record<string, number>> = { none: 0, home: 1, searching: 2, denied: 3, unknown: 4, roaming: 5 };
-
-/** After the SIM or the registration changed: detach or attach as the module would, then the URCs. */
-function settleRadio(target: ControlTarget, before: ReturnType<typeof registrationSnapshot>, by: 'ME' | 'NW'): void {
-  const modem = target.modem;
-  if (isRegisteredStat(csStat(modem.state))) autoAttach(modem);
-  else detach(modem, by);
-  announceRegistration(modem, before);
-}
+/** Registration `<stat>` values by name (spec §2.1.9). */
+const REGISTRATION: Readonly<Record<string, number>> = {
+  none: RegStat.None,
+  home: RegStat.Home,
+  searching: RegStat.Searching,
+  denied: RegStat.Denied,
+  unknown: RegStat.Unknown,
+  roaming: RegStat.Roaming,
+};
 
 const register: VerbSpec = {
   name: 'register',
@@ -179,24 +172,34 @@ const register: VerbSpec = {
     const state = target.modem.state;
     const before = registrationSnapshot(state);
     state.radio.regStat = REGISTRATION[args.text('state')] as number;
-    settleRadio(target, before, 'NW');
+    settleRegistration(target.modem, before, 'NW');
     return { regStat: state.radio.regStat, creg: csStat(state), attached: state.attached };
   },
 };
 
-const SIM_STATES = ['ready', 'absent', 'pin', 'puk'] as const;
+const SIM_STATES = ['ready', 'absent', 'pin', 'puk', 'busy'] as const;
 
 const sim: VerbSpec = {
   name: 'sim',
-  summary: 'the SIM: ready, absent (+SIMCARD: NOT AVAILABLE), pin or puk (locked: +CPIN: SIM PIN/PUK)',
+  summary:
+    'the SIM: ready, absent (+SIMCARD: NOT AVAILABLE), pin or puk (locked: +CPIN: SIM PIN/PUK), or busy ' +
+    '(initialising, as after a reset: AT+CPIN? answers +CME ERROR: SIM busy until sim ready prints +CPIN: READY)',
   params: [{ name: 'state', kind: 'choice', choices: SIM_STATES, help: 'SIM state' }],
   run(target, args) {
     const modem = target.modem;
     const state = modem.state;
     const radio = state.radio;
     const before = registrationSnapshot(state);
-    const wasVisible = visibleSim(state);
-    const next = args.text('state') as (typeof SIM_STATES)[number];
+    const choice = args.text('state') as (typeof SIM_STATES)[number];
+    if (choice === 'busy') {
+      radio.simBusy = true;
+      settleRegistration(modem, before, 'ME');
+      return { sim: radio.sim, visible: visibleSim(state), busy: true, attached: state.attached };
+    }
+    const wasBusy = radio.simBusy;
+    radio.simBusy = false;
+    const wasVisible = wasBusy ? undefined : visibleSim(state);
+    const next = choice;
     radio.sim = next;
     radio.pinAttempts = next === 'puk' ? 0 : 3;
     if (next !== 'absent') radio.pinLock = next !== 'ready';
@@ -206,8 +209,96 @@ const sim: VerbSpec = {
     } else if (now !== wasVisible) {
       modem.urc(`+CPIN: ${cpinCode(now)}`);
     }
-    settleRadio(target, before, 'ME');
-    return { sim: radio.sim, visible: now, attached: state.attached };
+    settleRegistration(modem, before, 'ME');
+    return { sim: radio.sim, visible: now, busy: false, attached: state.attached };
+  },
+};
+
+const operator: VerbSpec = {
+  name: 'operator',
+  summary:
+    'the network the module is on: MCC+MNC (numeric, 5 or 6 digits) and optionally its long and short ' +
+    'names, as AT+COPS (every format) and AT+CPSI? print them; kept across reboots',
+  params: [
+    { name: 'plmn', kind: 'text', maxLength: 6, placeholder: 'MCCMNC', help: 'e.g. 22201 (MCC 222, MNC 01)' },
+    { name: 'name', kind: 'text', maxLength: 32, option: true, placeholder: 'NAME', help: 'long name (COPS format 0); default unchanged' },
+    { name: 'short', kind: 'text', maxLength: 32, option: true, placeholder: 'NAME', help: 'short name (COPS format 1); default: the long name' },
+  ],
+  run(target, args) {
+    const plmn = args.text('plmn');
+    const mcc = plmn.slice(0, 3);
+    const mnc = plmn.slice(3);
+    if (!MCC.test(mcc) || !MNC.test(mnc)) throw new ControlError('bad-args', `plmn must be 5 or 6 digits (MCC+MNC), not ${plmn}`);
+    const op = target.modem.state.radio.operator;
+    const longName = args.optionalText('name') ?? op.longName;
+    const shortName = args.optionalText('short') ?? args.optionalText('name') ?? op.shortName;
+    for (const n of [longName, shortName]) {
+      if (!OPERATOR_NAME.test(n)) throw new ControlError('bad-args', `operator names are 1-32 printable characters without '"'`);
+    }
+    Object.assign(op, { mcc, mnc, longName, shortName });
+    return { numeric: operatorIn(op, 2), long: op.longName, short: op.shortName };
+  },
+};
+
+const rat: VerbSpec = {
+  name: 'rat',
+  summary:
+    'access technology of the serving cell: lte, or gsm (+CPSI: GSM,…, COPS AcT 3, CNSMOD 1, CEREG 0); ' +
+    'registration URCs for what changes; kept across reboots',
+  params: [{ name: 'technology', kind: 'choice', choices: ['lte', 'gsm'], help: 'lte or gsm' }],
+  run(target, args) {
+    const modem = target.modem;
+    const before = registrationSnapshot(modem.state);
+    modem.state.radio.rat = args.text('technology') as 'lte' | 'gsm';
+    settleRegistration(modem, before, 'NW');
+    return { rat: modem.state.radio.rat, act: accessTechnology(modem.state) };
+  },
+};
+
+// ---------------------------------------------------------------- failures real modules show
+
+const netopenFail: VerbSpec = {
+  name: 'netopen-fail',
+  summary:
+    'AT+NETOPEN fails: error answers a bare ERROR (what real modules print without coverage or with the PDP ' +
+    'context rejected), async answers OK then +NETOPEN: 1; off: it works',
+  params: [{ name: 'mode', kind: 'choice', choices: ['error', 'async', 'off'], help: 'how NETOPEN fails' }],
+  run(target, args) {
+    const state = target.modem.state;
+    const mode = args.text('mode');
+    state.faults = { ...state.faults, netopen: mode === 'off' ? 'none' : (mode as 'error' | 'async') };
+    return { netopen: state.faults.netopen };
+  },
+};
+
+const cgactReject: VerbSpec = {
+  name: 'cgact-reject',
+  summary:
+    'the network rejects PDP activation (AT+CGACT=1) with an ESM cause: 33 prints +CME ERROR: requested ' +
+    'service option not subscribed (#33) then +CGEV: ME PDN DEACT <cid>; off: activations work',
+  params: [
+    { name: 'cause', kind: 'int', min: Math.min(...CGACT_REJECT_CAUSES), max: Math.max(...CGACT_REJECT_CAUSES), words: ['off'], placeholder: 'CAUSE', help: `ESM cause (${CGACT_REJECT_CAUSES.join(', ')}) or off` },
+  ],
+  run(target, args) {
+    const state = target.modem.state;
+    const value = args.intOrWord('cause');
+    state.faults = { ...state.faults, cgactCause: typeof value === 'number' ? value : undefined };
+    return { cause: state.faults.cgactCause ?? null };
+  },
+};
+
+// ---------------------------------------------------------------- timing
+
+const timing: VerbSpec = {
+  name: 'timing',
+  summary:
+    'the timing profile: fast (answers at once) or realistic (NETOPEN, NETCLOSE, reboots and the boot ' +
+    'sequence take about as long as on a real module); applies from the next command or reboot',
+  params: [{ name: 'profile', kind: 'choice', choices: TIMING_NAMES, help: 'fast or realistic' }],
+  run(target, args) {
+    const profile = TIMING_PROFILES[args.text('profile') as TimingName];
+    target.modem.state.timing = profile;
+    return { ...profile, boot: { ...profile.boot } };
   },
 };
 
@@ -297,6 +388,11 @@ export const VERBS: readonly VerbSpec[] = [
   csq,
   register,
   sim,
+  operator,
+  rat,
+  netopenFail,
+  cgactReject,
+  timing,
   dnsFail,
   refuse,
   latency,

@@ -88,6 +88,8 @@ export interface RadioState {
   autoCsq: [number, number];
   /** AT+CGEREP <mode>,<bfr>. */
   cgerep: [number, number];
+  /** AT+CNTP server and time zone (quarter hours); kept across reboots [INF]. */
+  ntp: { host: string; tzQuarters: number };
   /** The real-time clock once set by AT+CCLK (the host's UTC time until then); survives reboot. */
   rtc?: RealTimeClock;
 }
@@ -297,6 +299,7 @@ export function powerOnState(config: EmulatorConfig, previous?: ModemState): Mod
     ctzr: 0,
     autoCsq: [0, 0],
     cgerep: [2, 0],
+    ntp: previous ? { ...previous.radio.ntp } : { host: '', tzQuarters: 0 },
   };
   if (previous?.radio.rtc !== undefined) radio.rtc = { ...previous.radio.rtc };
   const pdp = previous ? new Map([...previous.pdp].map(([cid, c]) => [cid, { ...c, active: false }])) : defaultPdp();

@@ -11,6 +11,9 @@ import { rxgetCommands } from './rxget.js';
 import { dnsCommands } from './dns.js';
 import { serverCommands } from './server.js';
 import { dataModeCommands } from './datamode.js';
+import { pingCommands } from './ping.js';
+import { ntpCommands } from './ntp.js';
+import { telephonyCommands } from './telephony.js';
 
 /** One file a family; this table is their union. A name defined twice is a bug, caught at load. */
 const FAMILIES: readonly CommandTable[] = [
@@ -26,6 +29,9 @@ const FAMILIES: readonly CommandTable[] = [
   dnsCommands,
   serverCommands,
   dataModeCommands,
+  pingCommands,
+  ntpCommands,
+  telephonyCommands,
 ];
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = (() => {

@@ -91,6 +91,7 @@ function cgdcontLine(ctx: CommandContext, c: PdpContext): string {
 function attachFailure(ctx: CommandContext): Outcome {
   const sim = visibleSim(ctx.state);
   if (sim === 'absent') return cme(Cme.SimNotInserted);
+  if (ctx.state.radio.simBusy) return cme(Cme.SimBusy);
   if (sim === 'pin') return cme(Cme.SimPinRequired);
   if (sim === 'puk') return cme(Cme.SimPukRequired);
   return cme(Cme.NoNetworkService);
@@ -196,6 +197,16 @@ function cgauthSet(ctx: CommandContext): Outcome {
   return OK;
 }
 
+/**
+ * AT+CGSOCKCONT and AT+CSOCKAUTH: the SIM5360/SIM7600-era names of the socket PDP context and its
+ * authentication, which TinyGSM's SIM5360 class (used with SIM7600 and A76XX boards) sends; here
+ * the same contexts as AT+CGDCONT / AT+CGAUTH, read back under their own prefix [INF: no A76XX
+ * log of them; the SIM7600 manual describes them as those contexts].
+ */
+function renamed(line: string, from: string, to: string): string {
+  return line.startsWith(from) ? to + line.slice(from.length) : line;
+}
+
 export const pdpCommands: CommandTable = {
   '+CGDCONT': {
     set: cgdcontSet,
@@ -254,6 +265,31 @@ export const pdpCommands: CommandTable = {
     },
     test: (ctx) => {
       ctx.info('+CGAUTH: (1-15),(0-2)');
+      return OK;
+    },
+  },
+  '+CGSOCKCONT': {
+    set: cgdcontSet,
+    read: (ctx) => {
+      for (const c of definedContexts(ctx)) ctx.info(renamed(cgdcontLine(ctx, c), '+CGDCONT', '+CGSOCKCONT'));
+      return OK;
+    },
+    test: (ctx) => {
+      for (const type of PDP_TYPES) ctx.info(`+CGSOCKCONT: (1-15),"${type}",,,(0-2),(0-1),(0-1),(0-2)`);
+      return OK;
+    },
+  },
+  '+CSOCKAUTH': {
+    set: cgauthSet,
+    read: (ctx) => {
+      for (const c of definedContexts(ctx)) {
+        const auth = c.auth ?? { type: 0, password: '', user: '' };
+        ctx.info(`+CSOCKAUTH: ${c.cid},${auth.type},"${auth.password}","${auth.user}"`);
+      }
+      return OK;
+    },
+    test: (ctx) => {
+      ctx.info('+CSOCKAUTH: (1-15),(0-2)');
       return OK;
     },
   },

@@ -29,6 +29,7 @@ function enterCode(ctx: CommandContext): Outcome {
   ctx.params.atMost(2);
   const first = code(ctx, 0);
   const second = ctx.params.isEmpty(1) ? undefined : code(ctx, 1);
+  if (radio.simBusy) return cme(Cme.SimBusy);
   switch (visibleSim(ctx.state)) {
     case 'absent':
       return cme(Cme.SimNotInserted);
@@ -57,6 +58,9 @@ export const simCommands: CommandTable = {
     read: (ctx) => {
       const sim = visibleSim(ctx.state);
       if (sim === 'absent') return cme(Cme.SimNotInserted);
+      // Still initialising after a reset: `SIM busy` until `+CPIN: READY` (spec §2.1.6; LilyGo#79
+      // shows the same window answered with `SIM failure`).
+      if (ctx.state.radio.simBusy) return cme(Cme.SimBusy);
       ctx.info(`+CPIN: ${cpinCode(sim)}`);
       return OK;
     },

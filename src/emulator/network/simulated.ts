@@ -109,6 +109,13 @@ export class SimulatedNetwork implements Network {
     return !this.current.down;
   }
 
+  /** An echo there and back: two one-way delays (plus the inner network's), none while down. */
+  pingRoundTrip(address: string): number | null {
+    if (this.current.down) return null;
+    const inner = this.inner.pingRoundTrip?.(address);
+    return inner === null ? null : 2 * this.current.latencyMs + (inner ?? 0);
+  }
+
   /** Whether traffic passes untouched right now (no delay of any kind). */
   get transparent(): boolean {
     return this.current.latencyMs === 0 && this.current.bandwidthBps === 0;

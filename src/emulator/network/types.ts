@@ -20,6 +20,12 @@ export interface Network {
    * completes with `+NETOPEN: 1`. Backends that are always there leave it out.
    */
   readonly available?: boolean;
+  /**
+   * The network's share of an ICMP echo's round trip to `address` in ms (AT+CPING), or null when
+   * nothing gets through. Backends without a latency model leave it out (the module's own radio
+   * round trip of the timing profile is all there is).
+   */
+  pingRoundTrip?(address: string): number | null;
 }
 
 export interface Endpoint {
