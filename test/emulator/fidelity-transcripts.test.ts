@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTranscript, type TranscriptStep } from '../../src/at/transcript.js';
-import { wordsToArgs } from '../../src/control/params.js';
+import { ControlError, wordsToArgs } from '../../src/control/params.js';
 import { ControlPlane, controlledModem } from '../../src/control/plane.js';
 import { verbNamed } from '../../src/control/verbs.js';
 import { FakeClock } from '../../src/emulator/clock.js';
@@ -25,7 +25,8 @@ import { ScriptedNetwork } from './sockets-scripted-network.js';
  *
  * A line `#! config {…}` (JSON overrides of config.ts, the dialect by name) configures the modem;
  * boot URCs are off unless it says `"bootUrcs": true`, and the boot sequence starts with `! start`.
- * Actions: `ctl VERB WORDS…` (in process, as `a76xx ctl` words), `advance MS [quiet]`, `start`,
+ * Actions: `ctl VERB WORDS…` (in process, as `a76xx ctl` words), `ctl-fails CODE VERB WORDS…`,
+ * `advance MS [quiet]`, `start`,
  * `reboot`, and those of ScriptedNetwork.
  */
 const dir = join(import.meta.dirname, '../transcripts/fidelity');
@@ -73,6 +74,15 @@ async function play(file: string, terminator: 'CR' | 'CR LF'): Promise<void> {
         ...network.actions(),
         ctl: async ([verb, ...words]) => {
           await plane.invoke(target.id, verb as string, wordsToArgs(verbNamed(verb as string).params, words));
+        },
+        'ctl-fails': async ([code, verb, ...words]) => {
+          try {
+            await plane.invoke(target.id, verb as string, wordsToArgs(verbNamed(verb as string).params, words));
+          } catch (err) {
+            if (err instanceof ControlError && err.code === code) return;
+            throw new Error(`ctl ${verb}: expected error ${code}, got ${String(err)}`);
+          }
+          throw new Error(`ctl ${verb} ${words.join(' ')}: succeeded, expected error ${code}`);
         },
         advance: async ([ms, quiet]) => {
           const before = printed;

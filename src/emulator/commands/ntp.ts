@@ -33,10 +33,11 @@ function cntpExec(ctx: CommandContext): Outcome {
     finish(1);
     return OK;
   }
+  const life = modem.state;
   const lookup = isIPv4(host) ? Promise.resolve(host) : (modem.network?.resolve(host) ?? Promise.reject(new Error('no network')));
   void lookup.then(
-    () => finish(0),
-    () => finish(1),
+    () => modem.state === life && finish(0),
+    () => modem.state === life && finish(1),
   );
   return OK;
 }

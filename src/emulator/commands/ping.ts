@@ -56,17 +56,22 @@ function summary(modem: Modem, sent: number, rtts: readonly number[]): void {
 function cpingSet(ctx: CommandContext): Outcome {
   const request = pingRequest(ctx);
   const modem = ctx.modem;
-  const timers = radioTimers(modem);
   const reachable = isRegisteredStat(csStat(modem.state)) && modem.state.attached && modem.network !== undefined;
+  // Printed while the command runs, a URC waits for the OK.
   if (!reachable) {
-    timers.after(0, () => summary(modem, 0, []));
+    summary(modem, 0, []);
     return OK;
   }
+  const life = modem.state;
   const network = modem.network;
   const resolved = isIPv4(request.target) ? Promise.resolve(request.target) : network?.resolve(request.target);
   void (resolved ?? Promise.reject(new Error('no network'))).then(
-    (address) => run(modem, request, address),
-    () => timers.after(0, () => summary(modem, 0, [])),
+    (address) => {
+      if (modem.state === life) run(modem, request, address);
+    },
+    () => {
+      if (modem.state === life) summary(modem, 0, []);
+    },
   );
   return OK;
 }
