@@ -17,6 +17,7 @@ import { serveStdio } from '../transport/stdio.js';
 import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../transport/tcp-server.js';
 import { closeAll, Fleet, MAX_FLEET, serveFleetPty, serveFleetTcp } from '../fleet/fleet.js';
 import type { Network } from '../emulator/network/types.js';
+import { addFidelityOptions, fidelityConfig, type FidelityOptions } from './fidelity-options.js';
 
 /** `a76xx emulate`: wiring only — a Modem on a real network, served on one transport. */
 
@@ -54,7 +55,7 @@ export interface TcpAddress {
   readonly port: number;
 }
 
-interface EmulateOptions {
+interface EmulateOptions extends FidelityOptions {
   readonly tcp?: TcpAddress | true;
   readonly pty?: string | true;
   readonly stdio?: true;
@@ -79,7 +80,7 @@ interface EmulateOptions {
 }
 
 export function command(): Command {
-  return new Command('emulate')
+  const emulate = new Command('emulate')
     .summary('serve an emulated A76XX module on TCP, a pseudo-terminal or stdio')
     .description(
       'Serve the AT port of an emulated SIMCom A76XX module. The sockets it opens on command are real ' +
@@ -170,8 +171,8 @@ export function command(): Command {
         'let the module connect and send UDP only to HOST (an IPv4 address, a block like 127.0.0.0/8, or a --host name), ' +
           'on PORT or any port (repeatable); other destinations fail as unreachable. Use it before exposing the AT port',
       ).argParser(collectAllowRule),
-    )
-    .action((options: EmulateOptions) => runEmulate(options));
+    );
+  return addFidelityOptions(emulate).action((options: EmulateOptions) => runEmulate(options));
 }
 
 // ---------------------------------------------------------------- option parsing
@@ -464,6 +465,7 @@ export function parseModemLine(line: string): { id: string; endpoint: ReadyEndpo
 /** The modem configuration the flags describe (one modem, or each modem of a fleet). */
 function modemConfig(options: EmulateOptions, hosts: ReadonlyMap<string, string>): EmulatorConfig {
   return makeConfig({
+    ...fidelityConfig(options),
     dialect: DIALECTS[options.dialect],
     bootUrcs: options.bootUrcs,
     hosts,
