@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CGACT_REJECT_CAUSES } from '../emulator/commands/pdp.js';
+import { CGACT_REJECT_CAUSES } from '../emulator/radio/faults.js';
 import type { ConfigOverrides } from '../emulator/config.js';
 import { MCC, MNC, OPERATOR_NAME } from '../emulator/radio/operator.js';
 import { RegStat } from '../emulator/radio/registration.js';

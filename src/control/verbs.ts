@@ -1,6 +1,6 @@
 import { ALL_BAUD_RATES } from '../emulator/dialect.js';
 import { announceSignal } from '../emulator/radio/signal.js';
-import { CGACT_REJECT_CAUSES } from '../emulator/commands/pdp.js';
+import { CGACT_REJECT_CAUSES } from '../emulator/radio/faults.js';
 import { MCC, MNC, OPERATOR_NAME, accessTechnology, operatorIn } from '../emulator/radio/operator.js';
 import { RegStat, cpinCode, csStat, registrationSnapshot, settleRegistration, visibleSim } from '../emulator/radio/registration.js';
 import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';

@@ -5,6 +5,7 @@ import { RESULT_CODES } from '../../at/result-codes.js';
 import { ParamError } from '../../at/params.js';
 import type { Modem } from '../modem.js';
 import type { PdpContext } from '../state.js';
+import { CME_OF_ESM_CAUSE } from '../radio/faults.js';
 import {
   announceRegistration,
   autoAttach,
@@ -143,12 +144,6 @@ function rejectedActivation(ctx: CommandContext, inactive: readonly number[], ca
   if (cmee !== 2) return cme(code);
   return { kind: 'result', text: `+CME ERROR: ${cmeText(code)} (#${cause})`, numeric: RESULT_CODES.ERROR };
 }
-
-/** 27.007 §9.2.2: the ESM causes that have their own +CME ERROR code. */
-const CME_OF_ESM_CAUSE: Readonly<Record<number, number>> = { 32: 132, 33: 133, 34: 134 };
-
-/** The ESM causes `ctl cgact-reject` takes. */
-export const CGACT_REJECT_CAUSES = Object.keys(CME_OF_ESM_CAUSE).map(Number);
 
 function cgattSet(ctx: CommandContext): Outcome {
   const modem = ctx.modem;
