@@ -1,8 +1,8 @@
 import { ALL_BAUD_RATES } from '../emulator/dialect.js';
-import { announceSignal } from '../emulator/radio/signal.js';
 import { CGACT_REJECT_CAUSES } from '../emulator/radio/faults.js';
 import { MCC, MNC, OPERATOR_NAME, accessTechnology, operatorIn } from '../emulator/radio/operator.js';
-import { RegStat, cpinCode, csStat, registrationSnapshot, settleRegistration, visibleSim } from '../emulator/radio/registration.js';
+import { RegStat, csStat, visibleSim } from '../emulator/radio/registration.js';
+import { changeAccessTechnology, changeOperator, changeSignal, changeSim, grantRegistration } from '../emulator/radio/world.js';
 import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';
 import type { Timer } from '../emulator/clock.js';
 import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
@@ -145,9 +145,7 @@ const csq: VerbSpec = {
   ],
   run(target, args) {
     const radio = target.modem.state.radio;
-    radio.rssi = args.int('rssi');
-    radio.ber = args.optionalInt('ber') ?? radio.ber;
-    announceSignal(target.modem);
+    changeSignal(target.modem, args.int('rssi'), args.optionalInt('ber') ?? radio.ber);
     return { rssi: radio.rssi, ber: radio.ber };
   },
 };
@@ -170,9 +168,7 @@ const register: VerbSpec = {
   params: [{ name: 'state', kind: 'choice', choices: Object.keys(REGISTRATION), help: 'registration state' }],
   run(target, args) {
     const state = target.modem.state;
-    const before = registrationSnapshot(state);
-    state.radio.regStat = REGISTRATION[args.text('state')] as number;
-    settleRegistration(target.modem, before, 'NW');
+    grantRegistration(target.modem, REGISTRATION[args.text('state')] as number);
     return { regStat: state.radio.regStat, creg: csStat(state), attached: state.attached };
   },
 };
@@ -186,31 +182,9 @@ const sim: VerbSpec = {
     '(initialising, as after a reset: AT+CPIN? answers +CME ERROR: SIM busy until sim ready prints +CPIN: READY)',
   params: [{ name: 'state', kind: 'choice', choices: SIM_STATES, help: 'SIM state' }],
   run(target, args) {
-    const modem = target.modem;
-    const state = modem.state;
-    const radio = state.radio;
-    const before = registrationSnapshot(state);
-    const choice = args.text('state') as (typeof SIM_STATES)[number];
-    if (choice === 'busy') {
-      radio.simBusy = true;
-      settleRegistration(modem, before, 'ME');
-      return { sim: radio.sim, visible: visibleSim(state), busy: true, attached: state.attached };
-    }
-    const wasBusy = radio.simBusy;
-    radio.simBusy = false;
-    const wasVisible = wasBusy ? undefined : visibleSim(state);
-    const next = choice;
-    radio.sim = next;
-    radio.pinAttempts = next === 'puk' ? 0 : 3;
-    if (next !== 'absent') radio.pinLock = next !== 'ready';
-    const now = visibleSim(state);
-    if (now === 'absent') {
-      if (wasVisible !== 'absent') modem.urc('+SIMCARD: NOT AVAILABLE');
-    } else if (now !== wasVisible) {
-      modem.urc(`+CPIN: ${cpinCode(now)}`);
-    }
-    settleRegistration(modem, before, 'ME');
-    return { sim: radio.sim, visible: now, busy: false, attached: state.attached };
+    const state = target.modem.state;
+    changeSim(target.modem, args.text('state') as (typeof SIM_STATES)[number]);
+    return { sim: state.radio.sim, visible: visibleSim(state), busy: state.radio.simBusy, attached: state.attached };
   },
 };
 
@@ -235,7 +209,7 @@ const operator: VerbSpec = {
     for (const n of [longName, shortName]) {
       if (!OPERATOR_NAME.test(n)) throw new ControlError('bad-args', `operator names are 1-32 printable characters without '"'`);
     }
-    Object.assign(op, { mcc, mnc, longName, shortName });
+    changeOperator(target.modem, { mcc, mnc, longName, shortName });
     return { numeric: operatorIn(op, 2), long: op.longName, short: op.shortName };
   },
 };
@@ -248,9 +222,7 @@ const rat: VerbSpec = {
   params: [{ name: 'technology', kind: 'choice', choices: ['lte', 'gsm'], help: 'lte or gsm' }],
   run(target, args) {
     const modem = target.modem;
-    const before = registrationSnapshot(modem.state);
-    modem.state.radio.rat = args.text('technology') as 'lte' | 'gsm';
-    settleRegistration(modem, before, 'NW');
+    changeAccessTechnology(modem, args.text('technology') as 'lte' | 'gsm');
     return { rat: modem.state.radio.rat, act: accessTechnology(modem.state) };
   },
 };
