@@ -63,7 +63,7 @@ export interface RadioState {
   /**
    * Registration `<stat>` the network grants (spec §2.1.9), same for CS/PS/EPS in this model.
    * What AT+CREG?/CGREG?/CEREG? report is this gated by CFUN, the SIM, COPS=2 and attach
-   * (`commands/registration.ts`).
+   * (`radio/registration.ts`).
    */
   regStat: number;
   /** The network the module is on (COPS, CPSI); the world's, so it survives reboots. */
