@@ -11,6 +11,8 @@ import { rxgetCommands } from './rxget.js';
 import { dnsCommands } from './dns.js';
 import { serverCommands } from './server.js';
 import { dataModeCommands } from './datamode.js';
+import { sslCertCommands } from './ssl-certs.js';
+import { sslCommands } from './ssl.js';
 
 /** One file a family; this table is their union. A name defined twice is a bug, caught at load. */
 const FAMILIES: readonly CommandTable[] = [
@@ -26,6 +28,8 @@ const FAMILIES: readonly CommandTable[] = [
   dnsCommands,
   serverCommands,
   dataModeCommands,
+  sslCertCommands,
+  sslCommands,
 ];
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = (() => {

@@ -13,7 +13,7 @@ import { ERROR, OK } from './types.js';
  */
 
 /** Whether the simulated PDP context can come up: SIM ready, full functionality, registered. */
-function pdpAvailable(state: ModemState): boolean {
+export function pdpAvailable(state: ModemState): boolean {
   const stat = state.radio.regStat;
   return state.radio.sim === 'ready' && state.radio.cfun === 1 && (stat === 1 || stat === 5) && state.pdp.has(1);
 }

@@ -1,0 +1,111 @@
+import { after, before, test } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { escapeBytes, unescapeBytes } from '../../src/at/escape.js';
+import { loseNetwork } from '../../src/emulator/links.js';
+import { Modem } from '../../src/emulator/modem.js';
+import { RealNetwork } from '../../src/emulator/network/real.js';
+import { freePort } from '../support/peers.js';
+import { loadTranscript, modemPort, runTranscript } from '../support/transcript-runner.js';
+import { makePki, type Pki } from './pki.js';
+import { TlsPeer } from './tls-peer.js';
+
+/**
+ * Every transcript in test/transcripts/ssl runs against a fresh in-process modem on the real
+ * network backend, with loopback TLS servers of its own and certificates made for the run.
+ * Variables:
+ *   ${TLS_PORT}        a TLS server with a certificate for server.test / 127.0.0.1 signed by the CA
+ *   ${WRONG_CA_PORT}   the same names, signed by another CA
+ *   ${WRONG_NAME_PORT} signed by the CA, for other.test only
+ *   ${MTLS_PORT}       like TLS_PORT, and it asks for a client certificate signed by the CA
+ *   ${CLOSED_PORT}     nobody listens there
+ *   ${CA}, ${CA_LEN}, ${CA_DER}, ${CA_DER_LEN}, ${CLIENT_CERT}, ${CLIENT_CERT_LEN}, ${CLIENT_KEY}, ${CLIENT_KEY_LEN}:
+ *                      the files to download, escaped for `>>` lines, and their lengths
+ * Actions: `tls-expect <server> <n> <text>` (connection n of server TLS|MTLS got these bytes),
+ *   `tls-send <server> <n> <text>`, `tls-end <server> <n>`, `tls-sni <server> <n> <name|none>`,
+ *   `tls-client-cert <server> <n> yes|no`, `lose-network`, `reboot`.
+ */
+let pki: Pki;
+before(() => {
+  pki = makePki();
+});
+after(() => pki.cleanup());
+
+const dir = join(import.meta.dirname, '../transcripts/ssl');
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+  test(`ssl transcript ${file}`, async () => {
+    const peers: Record<string, TlsPeer> = {
+      TLS: await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey }),
+      WRONG_CA: await TlsPeer.start({ cert: pki.otherServerCert, key: pki.otherServerKey }),
+      WRONG_NAME: await TlsPeer.start({ cert: pki.wrongNameCert, key: pki.wrongNameKey }),
+      MTLS: await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert }),
+    };
+    const file64 = (b: Buffer) => escapeBytes(b);
+    const vars = {
+      TLS_PORT: peers.TLS!.port,
+      WRONG_CA_PORT: peers.WRONG_CA!.port,
+      WRONG_NAME_PORT: peers.WRONG_NAME!.port,
+      MTLS_PORT: peers.MTLS!.port,
+      CLOSED_PORT: await freePort('tcp'),
+      CA: file64(pki.caCert),
+      CA_LEN: pki.caCert.length,
+      CA_DER: file64(pki.caCertDer),
+      CA_DER_LEN: pki.caCertDer.length,
+      CLIENT_CERT: file64(pki.clientCert),
+      CLIENT_CERT_LEN: pki.clientCert.length,
+      CLIENT_KEY: file64(pki.clientKey),
+      CLIENT_KEY_LEN: pki.clientKey.length,
+    };
+    const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true });
+    const modem = new Modem({ config: { bootUrcs: false }, network });
+    const peer = (name: string | undefined) => {
+      const p = peers[name ?? ''];
+      if (p === undefined) throw new Error(`no TLS server ${name}`);
+      return p;
+    };
+    const connection = async (args: readonly string[]) => peer(args[0]).connection(Number(args[1]));
+    try {
+      await runTranscript(modemPort(modem), loadTranscript(join(dir, file), vars), {
+        actions: {
+          'tls-expect': async (args) => {
+            const want = unescapeBytes(args.slice(2).join(' '));
+            const got = await (await connection(args)).read(want.length);
+            if (!got.equals(want)) throw new Error(`tls-expect: got ${JSON.stringify(escapeBytes(got))}, want ${JSON.stringify(escapeBytes(want))}`);
+          },
+          'tls-send': async (args) => {
+            (await connection(args)).socket.write(unescapeBytes(args.slice(2).join(' ')));
+          },
+          'tls-end': async (args) => {
+            (await connection(args)).socket.end();
+          },
+          'tls-ended': async (args) => {
+            await (await connection(args)).waitEnded();
+          },
+          'tls-sni': async (args) => {
+            const got = (await connection(args)).servername;
+            const want = args[2] === 'none' ? false : args[2];
+            if (got !== want) throw new Error(`tls-sni: server saw ${String(got)}, want ${String(want)}`);
+          },
+          'tls-client-cert': async (args) => {
+            const got = (await connection(args)).clientAuthorized;
+            if (got !== (args[2] === 'yes')) throw new Error(`tls-client-cert: authorized=${got}`);
+          },
+          'lose-network': () => {
+            loseNetwork(modem);
+            modem.ssl.loseNetwork();
+          },
+          reboot: () => modem.reboot(),
+          'handshake-fail': (args) => {
+            modem.ssl.failHandshakes = args[0] === 'on';
+          },
+          'cert-expire': (args) => {
+            modem.ssl.certs.setExpired(args[0] ?? '', true);
+          },
+        },
+      });
+    } finally {
+      modem.reboot();
+      for (const p of Object.values(peers)) p.close();
+    }
+  });
+}
