@@ -17,6 +17,7 @@ import { URC_TIMINGS, type UrcTiming } from './line.js';
 import { ControlError, usageOf, type Args, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
 import type { ControlTarget } from './plane.js';
 import { statusOf } from './status.js';
+import { certExpire, sslHandshakeFail } from './ssl-verbs.js';
 
 /**
  * The control verbs: what a test, `a76xx ctl` or an inspector can do to a running modem, each a
@@ -71,6 +72,7 @@ const networkLoss: VerbSpec = {
     outageTimers.delete(target);
     target.network?.set({ down: true });
     loseNetwork(modem);
+    modem.ssl.loseNetwork();
     const forMs = args.optionalInt('for');
     if (forMs !== undefined && target.network !== undefined) {
       outageTimers.set(
@@ -305,6 +307,8 @@ export const VERBS: readonly VerbSpec[] = [
   dtr,
   reboot,
   injectUrc,
+  sslHandshakeFail,
+  certExpire,
 ];
 
 export function verbNamed(name: string): VerbSpec {

@@ -2,7 +2,8 @@ import { after, before, test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeBytes, unescapeBytes } from '../../src/at/escape.js';
-import { loseNetwork } from '../../src/emulator/links.js';
+import { checkArgs, wordsToArgs } from '../../src/control/params.js';
+import { verbNamed } from '../../src/control/verbs.js';
 import { Modem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { freePort, peerActions, TcpPeer } from '../support/peers.js';
@@ -27,7 +28,8 @@ import { TlsPeer } from './tls-peer.js';
  *                      the files to download, escaped for `>>` lines, and their lengths
  * Actions: `tls-expect <server> <n> <text>` (connection n of server TLS|MTLS got these bytes),
  *   `tls-send <server> <n> <text>`, `tls-end <server> <n>`, `tls-sni <server> <n> <name|none>`,
- *   `tls-client-cert <server> <n> yes|no`, `lose-network`, `reboot`.
+ *   `tls-client-cert <server> <n> yes|no`, `lose-network` (the network-loss verb), `reboot`,
+ *   `ctl VERB WORDS…` (a control verb, e.g. `ctl ssl-handshake-fail on`, `ctl cert-expire ca.pem`).
  */
 let pki: Pki;
 before(() => {
@@ -93,6 +95,12 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) fo
       if (p === undefined) throw new Error(`no TLS server ${name}`);
       return p;
     };
+    // The control verbs as the control plane runs them, on this modem (no simulated network under it).
+    const target = { id: '0', modem, line: undefined as never, network: undefined };
+    const verb = async (name: string, words: readonly string[]) => {
+      const spec = verbNamed(name);
+      await spec.run(target, checkArgs(spec.params, wordsToArgs(spec.params, words)));
+    };
     const connection = async (args: readonly string[]) => peer(args[0]).connection(Number(args[1]));
     try {
       await runTranscript(modemPort(modem), withLineEnd(loadTranscript(join(dir, file), vars), crlf), {
@@ -121,16 +129,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) fo
             const got = (await connection(args)).clientAuthorized;
             if (got !== (args[2] === 'yes')) throw new Error(`tls-client-cert: authorized=${got}`);
           },
-          'lose-network': () => {
-            loseNetwork(modem);
-            modem.ssl.loseNetwork();
-          },
+          'lose-network': () => verb('network-loss', []),
           reboot: () => modem.reboot(),
-          'handshake-fail': (args) => {
-            modem.ssl.failHandshakes = args[0] === 'on';
-          },
-          'cert-expire': (args) => {
-            modem.ssl.certs.setExpired(args[0] ?? '', true);
+          ctl: async ([name, ...words]) => {
+            await verb(name ?? '', words);
           },
         },
       });
