@@ -164,6 +164,28 @@ test('ssl driver: client certificate presented (mutual TLS); the peer\'s close e
   }
 });
 
+test('ssl driver: tls: false opens a plain TCP session of the SSL service (client type 1)', T, async () => {
+  const { createServer } = await import('node:net');
+  const server = createServer((s) => {
+    s.on('error', () => {}); // closing with echoed bytes unread is a reset
+    s.pipe(s);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    await withModem(async (em) => {
+      const socket = em.a76xx.connectTls({ host: '127.0.0.1', port: (server.address() as { port: number }).port, tls: false });
+      await within(once(socket, 'connect'), 8_000, 'connect');
+      assert.equal(socket.encrypted, false);
+      socket.write(ALL_BYTES.subarray(0, 3000));
+      assert.deepEqual(await readBytes(socket, 3000), ALL_BYTES.subarray(0, 3000));
+      socket.destroy();
+    });
+  } finally {
+    server.close();
+  }
+});
+
 test('host-side TLS over a plain modem socket (tls.connect({ socket })) against the same server', T, async () => {
   const peer = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey });
   try {
