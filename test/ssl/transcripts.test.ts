@@ -114,6 +114,12 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) fo
           'tls-send': async (args) => {
             (await connection(args)).socket.write(unescapeBytes(args.slice(2).join(' ')));
           },
+          'tls-reset': async (args) => {
+            // The TCP socket under the server's TLS socket (Node keeps it as `_parent`) can send the RST.
+            const tlsSocket = (await connection(args)).socket as unknown as { _parent?: { resetAndDestroy(): void } };
+            if (tlsSocket._parent === undefined) throw new Error('tls-reset: no TCP socket under the TLS socket');
+            tlsSocket._parent.resetAndDestroy();
+          },
           'tls-end': async (args) => {
             (await connection(args)).socket.end();
           },

@@ -225,6 +225,8 @@ export class SslService {
         return;
       }
       const raw = connectionStream(connection);
+      // A reset destroys the raw stream with an error; the TLS socket on top reports the end.
+      raw.on('error', () => {});
       if (plan === undefined) {
         return finish(CchErr.Ok, new SslSession(index, request.host, request.port, 1, request.localPort, raw, connection));
       }
@@ -258,6 +260,8 @@ export class SslService {
         if (settled) return;
         settled = true;
         timer.cancel();
+        // Until the session attaches its own, an error must not go unhandled.
+        socket.on('error', () => {});
         socket.off('error', onError);
         resolve(err);
       };
