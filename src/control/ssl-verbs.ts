@@ -1,4 +1,6 @@
-import { ControlError } from './params.js';
+import { CCH_SESSION_COUNT } from '../at/ssl.js';
+import type { Modem } from '../emulator/modem.js';
+import { ControlError, type JsonObject, type JsonValue } from './params.js';
 import type { VerbSpec } from './verbs.js';
 
 /**
@@ -37,3 +39,31 @@ export const certExpire: VerbSpec = {
     return { name, expired };
   },
 };
+
+/** The `ssl` part of `status`: the service, its sessions, the certificate files. */
+export function sslStatusOf(modem: Modem): JsonObject {
+  const ssl = modem.ssl;
+  const sessions: JsonValue[] = [];
+  for (let i = 0; i < CCH_SESSION_COUNT; i++) {
+    const open = ssl.describe(i);
+    const session = ssl.session(i);
+    if (open === undefined && session === undefined) continue;
+    sessions.push({
+      session: i,
+      state: session === undefined ? 'opening' : session.state,
+      host: open?.host ?? session?.host ?? null,
+      port: open?.port ?? session?.port ?? null,
+      clientType: open?.clientType ?? session?.clientType ?? null,
+      cached: session?.cached ?? 0,
+      unsent: session?.unsent ?? 0,
+    });
+  }
+  return {
+    service: ssl.service,
+    reportSend: ssl.settings.reportSend,
+    recvMode: ssl.settings.recvMode,
+    failHandshakes: ssl.failHandshakes,
+    sessions,
+    certificates: ssl.certs.names().map((name) => ({ name, bytes: ssl.certs.get(name)?.length ?? 0, expired: ssl.certs.isExpired(name) })),
+  };
+}

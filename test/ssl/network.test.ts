@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { controlledModem } from '../../src/control/plane.js';
 import { verbNamed } from '../../src/control/verbs.js';
 import { checkArgs } from '../../src/control/params.js';
+import { statusOf } from '../../src/control/status.js';
 import { AllowList, AllowListNetwork } from '../../src/emulator/network/allow-list.js';
 import { Modem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
@@ -39,6 +40,9 @@ test('simulated network: latency delays the handshake (several round trips); net
     await host.take('+CCHOPEN: 0,0\r\n');
     // TCP connect (one round trip) and a TLS 1.2 handshake (two): at least 3 × 200 ms.
     assert.ok(Date.now() - start >= 550, `open took ${Date.now() - start} ms`);
+    const ssl = statusOf(target)['ssl'] as { service: string; sessions: { session: number; state: string; port: number }[] };
+    assert.equal(ssl.service, 'started');
+    assert.deepEqual(ssl.sessions.map((s) => [s.session, s.state, s.port]), [[0, 'open', peer.port]]);
     const spec = verbNamed('network-loss');
     await spec.run(target, checkArgs(spec.params, {}));
     await host.take('+CCH: CCHSTOP\r\n');
