@@ -150,7 +150,9 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
    * it rather than `tls.connect({ socket: createConnection(…) })`.
    */
   connectTls(options: SslConnectOptions, secureConnectListener?: () => void): SslSocket {
-    return new SslSocket((this.sslClient ??= new SslClient(this.modem)), options, secureConnectListener);
+    // Buffer mode reads on demand (back-pressure); the others take what the module pushes.
+    const receive = this.mode === 'buffer' ? 'manual' : 'push';
+    return new SslSocket((this.sslClient ??= new SslClient(this.modem, receive)), options, secureConnectListener);
   }
 
   createUdpSocket(messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {

@@ -2,14 +2,18 @@
  * `SslClient`: the host's side of the module's SSL service (docs/ssl-spec.md) — TLS done by the
  * module, clear bytes on the AT port. It owns what both sessions share:
  *
- * - the service: `AT+CCHSET=1,0` (report each send, push received data) and `AT+CCHSTART`,
- *   once, before the first session (a module whose service is still running from an earlier
- *   host run answers ERROR: it is stopped and started again);
+ * - the service: `AT+CCHSET=1,<recv_mode>` (report each send; push received data, or cache it
+ *   and announce it with `+CCHEVENT: <sid>,RECV EVENT` for `read`) and `AT+CCHSTART`, once,
+ *   before the first session (a module whose service is still running from an earlier host run
+ *   answers ERROR: it is stopped and started again);
  * - certificate files: each certificate, key or CA is downloaded once under a name made from its
  *   content (`a76xx-<sha256 prefix>.pem`), so a second session with the same files downloads
  *   nothing;
  * - the session table (0–1) and the routing of `+CCHRECV: DATA,<sid>,…` frames,
- *   `+CCH_PEER_CLOSED: <sid>` and `+CCH: CCHSTOP` to the socket on each session;
+ *   `+CCHEVENT: <sid>,RECV EVENT`, `+CCH_PEER_CLOSED: <sid>` and `+CCH: CCHSTOP` to the socket
+ *   on each session;
+ * - manual reads: `AT+CCHRECV?` first, then `AT+CCHRECV=<sid>,<n>` for no more than is cached
+ *   (a real module is said to hang when asked for more: docs/ssl-spec.md §10 Q5);
  * - one command at a time per session for sends (`AT+CCHSEND` ≤ 2048 bytes, paced by
  *   `+CCHSEND: <sid>,<err>`).
  *
@@ -17,7 +21,17 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { CCH_ERR_TEXT, CCH_SESSION_COUNT, CCHSEND_MAX, CchErr, parseCchPeerClosed, parseCchResult } from '../at/ssl.js';
+import {
+  CCH_ERR_TEXT,
+  CCH_SESSION_COUNT,
+  CCHRECV_MAX,
+  CCHSEND_MAX,
+  CchErr,
+  parseCchPeerClosed,
+  parseCchRecvEvent,
+  parseCchRecvLen,
+  parseCchResult,
+} from '../at/ssl.js';
 import { A76xxError, AtCommandError, DriverStateError, ModuleResetError, NetworkLostError } from './errors.js';
 import type { Modem } from './modem.js';
 import { Mutex } from './mutex.js';
@@ -66,6 +80,8 @@ const NODE_CODES: Readonly<Record<number, string>> = {
 /** What the socket on a session hears from the service. */
 export interface SslSessionUser {
   data(bytes: Buffer): void;
+  /** Manual receive: data waits in the module (`+CCHEVENT: <sid>,RECV EVENT`). */
+  dataWaiting(): void;
   /** The server closed the session (`+CCH_PEER_CLOSED`). */
   peerClosed(): void;
   /** The session died with the service (network lost, module reset, transport gone). */
@@ -86,9 +102,20 @@ export class SslClient {
   private readonly stored = new Set<string>();
   private listed = false;
 
-  constructor(readonly modem: Modem) {
+  /**
+   * `manual`: the module caches what it receives (AT+CCHSET=…,1) and the sockets read it when
+   * they want more (back-pressure to the server); `push`: it prints everything as it comes.
+   */
+  constructor(
+    readonly modem: Modem,
+    readonly receive: 'push' | 'manual' = 'push',
+  ) {
     const channel = modem.channel;
     channel.on('cch-data', (session, bytes) => this.users[session]?.data(bytes));
+    channel.onUrc('+CCHEVENT:', (line) => {
+      const session = parseCchRecvEvent(line);
+      if (session !== undefined) this.users[session]?.dataWaiting();
+    });
     channel.onUrc('+CCH_PEER_CLOSED:', (line) => {
       const session = parseCchPeerClosed(line);
       if (session !== undefined) this.users[session]?.peerClosed();
@@ -144,6 +171,31 @@ export class SslClient {
     });
   }
 
+  /**
+   * Manual receive: read up to `max` cached bytes of the session (delivered through `data`
+   * before this resolves); resolves with how many, 0 when nothing is cached.
+   */
+  read(session: number, max = CCHRECV_MAX): Promise<number> {
+    return (this.sendLocks[session] as Mutex).run(async () => {
+      const cached = parseCchRecvLen((await this.modem.command('AT+CCHRECV?')).lines.find((l) => l.startsWith('+CCHRECV:')) ?? '')?.[session] ?? 0;
+      const length = Math.min(cached, Math.max(1, Math.min(CCHRECV_MAX, Math.floor(max))));
+      if (length === 0) return 0;
+      const command = `AT+CCHRECV=${session},${length}`;
+      try {
+        const response = await this.modem.command(command, {
+          completion: { match: (l) => parseCchResult(l, 'CCHRECV')?.session === session, what: `+CCHRECV: ${session},<err>`, timeoutMs: SEND_MS },
+        });
+        const err = parseCchResult(response.completion ?? '', 'CCHRECV')?.err ?? CchErr.Unknown;
+        if (err !== CchErr.Ok) throw new SslSessionError(command, session, err);
+      } catch (error) {
+        // The cache emptied meanwhile (`+CCHRECV: <sid>,<err>` then ERROR): nothing to read.
+        if (error instanceof AtCommandError) return 0;
+        throw error;
+      }
+      return length;
+    });
+  }
+
   /** AT+CCHCLOSE after the session's sends; a session the server already closed answers ERROR, which is fine. */
   close(session: number): Promise<void> {
     return (this.sendLocks[session] as Mutex).run(async () => {
@@ -172,18 +224,22 @@ export class SslClient {
 
   private async startService(): Promise<void> {
     try {
-      await this.modem.command('AT+CCHSET=1,0');
+      await this.modem.command(this.cchset);
     } catch (error) {
       // Still running from an earlier host run: settings are taken only while it is stopped.
       if (!(error instanceof AtCommandError)) throw error;
       await this.stopService();
-      await this.modem.command('AT+CCHSET=1,0');
+      await this.modem.command(this.cchset);
     }
     const response = await this.modem.command('AT+CCHSTART', {
       completion: { match: (l) => /^\+CCHSTART: ?\d+$/.test(l), what: '+CCHSTART: <err>', timeoutMs: START_MS },
     });
     const err = Number(/(\d+)$/.exec(response.completion ?? '')?.[1] ?? CchErr.Unknown);
     if (err !== CchErr.Ok) throw new SslSessionError('AT+CCHSTART', -1, err);
+  }
+
+  private get cchset(): string {
+    return `AT+CCHSET=1,${this.receive === 'manual' ? 1 : 0}`;
   }
 
   private async stopService(): Promise<void> {

@@ -8,9 +8,14 @@
  * took the bytes (`+CCHSEND: <sid>,0`), so the writable side's back-pressure is the module's.
  * Writes before the session is up wait for it.
  *
- * Receiving: the service pushes `+CCHRECV: DATA,<sid>,<len>` frames (AT+CCHSET=…,0); the bytes go
- * into the readable side, which buffers past its high-water mark when nobody reads (the module
- * cannot be stopped in push mode).
+ * Receiving, by the client's receive mode:
+ * - push (AT+CCHSET=…,0): the service pushes `+CCHRECV: DATA,<sid>,<len>` frames; the bytes go
+ *   into the readable side, which buffers past its high-water mark when nobody reads (the module
+ *   cannot be stopped);
+ * - manual (…,1): `+CCHEVENT: <sid>,RECV EVENT` says data waits; the socket reads it (AT+CCHRECV,
+ *   2048 at a time) only while its readable side wants more, so a slow reader fills the module's
+ *   cache and the module stops reading from the server (back-pressure). After the server's close
+ *   what the module still holds is read out before the readable side ends.
  *
  * Ending: `end()` sends what is queued, then AT+CCHCLOSE (TLS close_notify and FIN from the
  * module); the readable side ends then too. The server's close (`+CCH_PEER_CLOSED`) ends the
@@ -56,6 +61,11 @@ export class SslSocket extends Duplex implements SslSessionUser {
   private readonly openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private idleMs = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  // Manual receive.
+  private moduleHasData = false;
+  private readWanted = false;
+  private pulling = false;
+  private remoteEnded = false;
 
   constructor(
     private readonly client: SslClient,
@@ -174,13 +184,49 @@ export class SslSocket extends Duplex implements SslSessionUser {
     if (this.phase === 'closed' || this.readableEnded) return;
     this.bytesRead += bytes.length;
     this.touch();
-    this.push(bytes);
+    if (!this.push(bytes)) this.readWanted = false;
+  }
+
+  dataWaiting(): void {
+    this.moduleHasData = true;
+    this.pull();
   }
 
   peerClosed(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closing';
-    this.push(null);
+    this.remoteEnded = true;
+    // Manual receive: the module may still hold data; it is read out first.
+    if (this.client.receive === 'manual') {
+      this.moduleHasData = true;
+      this.pull();
+    } else {
+      this.push(null);
+    }
+  }
+
+  /** Manual receive: read from the module while it has data and the readable side wants more. */
+  private pull(): void {
+    if (this.pulling || this.client.receive !== 'manual') return;
+    const session = this.session;
+    if (session === undefined || this.destroyed) return;
+    if (!this.moduleHasData || !this.readWanted) return;
+    this.pulling = true;
+    void (async () => {
+      try {
+        while (this.moduleHasData && this.readWanted && !this.destroyed && this.session === session) {
+          const got = await this.client.read(session);
+          if (got === 0) this.moduleHasData = false;
+        }
+      } catch (error) {
+        this.destroy(error instanceof Error ? error : new Error(String(error)));
+        return;
+      } finally {
+        this.pulling = false;
+      }
+      if (this.remoteEnded && !this.moduleHasData && !this.readableEnded) this.push(null);
+      else this.pull(); // a notice may have come while the last read was under way
+    })();
   }
 
   failed(error: Error): void {
@@ -194,7 +240,9 @@ export class SslSocket extends Duplex implements SslSessionUser {
   // ---------------------------------------------------------------- streams
 
   override _read(): void {
-    // Push mode: the module sends when it has data; nothing to ask for.
+    // Push mode: the module sends when it has data, nothing to ask for. Manual: ask now.
+    this.readWanted = true;
+    this.pull();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -6,6 +6,7 @@ import { SslSessionError, type SslSocket } from '../../src/driver/index.js';
 import { startEmulated, within, type Emulated } from '../driver/support/emulated.js';
 import { makePki, type Pki } from './pki.js';
 import { TlsPeer } from './tls-peer.js';
+import { RECV_CACHE_LIMIT } from '../../src/emulator/ssl/session.js';
 
 /**
  * The driver's SslSocket (module-side TLS) end to end: A76xx over an in-memory line to the
@@ -19,8 +20,8 @@ before(() => {
 });
 after(() => pki.cleanup());
 
-async function withModem(body: (em: Emulated) => Promise<void>): Promise<void> {
-  const em = await startEmulated({ mode: 'push', hosts: HOSTS });
+async function withModem(body: (em: Emulated) => Promise<void>, mode: 'push' | 'buffer' = 'push'): Promise<void> {
+  const em = await startEmulated({ mode, hosts: HOSTS });
   try {
     await body(em);
   } finally {
@@ -74,7 +75,8 @@ async function readBytes(socket: SslSocket, length: number): Promise<Buffer> {
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 * 40 }, (_, i) => i % 256));
 
-test('ssl driver: verified session with SNI; every byte value both ways over several CCHSEND chunks; end() closes it', T, async () => {
+for (const mode of ['push', 'buffer'] as const) {
+test(`ssl driver [${mode}]: verified session with SNI; every byte value both ways over several CCHSEND chunks; end() closes it`, T, async () => {
   const peer = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey });
   try {
     await withModem(async (em) => {
@@ -104,13 +106,13 @@ test('ssl driver: verified session with SNI; every byte value both ways over sev
       await secured(again);
       assert.equal(again.sessionNumber, 0);
       again.destroy();
-    });
+    }, mode);
   } finally {
     peer.close();
   }
 });
 
-test('ssl driver: a wrong CA, a wrong name and a refused port reject with the module\'s codes; unverified sessions pass', T, async () => {
+test(`ssl driver [${mode}]: a wrong CA, a wrong name and an unknown name reject with the module's codes; unverified sessions pass`, T, async () => {
   const wrongCa = await TlsPeer.start({ cert: pki.otherServerCert, key: pki.otherServerKey });
   const wrongName = await TlsPeer.start({ cert: pki.wrongNameCert, key: pki.wrongNameKey });
   try {
@@ -127,14 +129,14 @@ test('ssl driver: a wrong CA, a wrong name and a refused port reject with the mo
       await secured(unverified);
       assert.equal(unverified.authorized, false);
       unverified.destroy();
-    });
+    }, mode);
   } finally {
     wrongCa.close();
     wrongName.close();
   }
 });
 
-test('ssl driver: client certificate presented (mutual TLS); the peer\'s close ends the socket', T, async () => {
+test(`ssl driver [${mode}]: client certificate presented (mutual TLS); the peer's close ends the socket after its data`, T, async () => {
   const peer = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert });
   try {
     await withModem(async (em) => {
@@ -158,7 +160,32 @@ test('ssl driver: client certificate presented (mutual TLS); the peer\'s close e
       assert.equal((third as { code?: string }).code, 'A76XX_STATE');
       a.destroy();
       b.destroy();
-    });
+    }, mode);
+  } finally {
+    peer.close();
+  }
+});
+}
+
+test('ssl driver [buffer]: a reader that stops holds the server back (the module\'s cache fills, no more); everything arrives in order', T, async () => {
+  const peer = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey });
+  try {
+    await withModem(async (em) => {
+      const socket = em.a76xx.connectTls({ host: '127.0.0.1', port: peer.port, highWaterMark: 4096 });
+      await secured(socket);
+      socket.pause();
+      const server = await peer.connection(0);
+      const flood = Buffer.from(Array.from({ length: 1024 * 1024 }, (_, i) => (i * 13) % 256));
+      server.socket.write(flood);
+      await new Promise((r) => setTimeout(r, 400));
+      const cached = em.emulator.ssl.session(0)?.cached ?? 0;
+      assert.ok(cached >= RECV_CACHE_LIMIT && cached < RECV_CACHE_LIMIT + 64 * 1024, `module cache ${cached}`);
+      assert.ok(socket.bytesRead < 64 * 1024, `the host read only what its buffer wanted: ${socket.bytesRead}`);
+      const all = readBytes(socket, flood.length);
+      socket.resume();
+      assert.ok((await all).equals(flood));
+      socket.destroy();
+    }, 'buffer');
   } finally {
     peer.close();
   }
