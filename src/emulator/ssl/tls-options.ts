@@ -32,12 +32,17 @@ const VERSIONS: Readonly<Record<number, { min: SecureVersion; max: SecureVersion
   4: { min: 'TLSv1', max: 'TLSv1.2' },
 };
 
-/** PEM text of a stored certificate file, PEM or DER. */
+/**
+ * PEM text of a stored certificate file: PEM (one certificate or a bundle) or DER. Undefined when
+ * the file holds no certificate that parses: the open then fails with 19, as for a missing file [INF].
+ */
 function certificatePem(content: Buffer): string | undefined {
   const text = content.toString('latin1');
-  if (text.includes('-----BEGIN')) return text;
   try {
-    return new X509Certificate(content).toString();
+    if (!text.includes('-----BEGIN')) return new X509Certificate(content).toString();
+    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const parsed = blocks.map((block) => new X509Certificate(block).toString());
+    return parsed.length === 0 ? undefined : parsed.join('');
   } catch {
     return undefined;
   }
