@@ -1,4 +1,4 @@
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import {
   CCH_SESSION_COUNT,
@@ -68,7 +68,7 @@ export class SslService {
   /** Session → SSL context chosen by AT+CCHSSLCFG (undefined: context number = session id). */
   readonly contextOf: (number | undefined)[] = new Array<number | undefined>(CCH_SESSION_COUNT).fill(undefined);
   service: 'stopped' | 'starting' | 'started' = 'stopped';
-  /** Closed sessions whose cache the host may still read (after a peer close). */
+  /** Per session: an open under way, a connected session, or one the server closed whose cache is still to read. */
   private readonly slots: Slot[] = new Array<Slot>(CCH_SESSION_COUNT).fill(undefined);
   /** Control plane: every handshake fails (`ssl-handshake-fail on`). */
   failHandshakes = false;
@@ -112,9 +112,7 @@ export class SslService {
 
   private dropSessions(): void {
     this.slots.forEach((slot, i) => {
-      if (slot === undefined) return;
-      if (slot instanceof SslSession) slot.abort();
-      else slot.abort();
+      slot?.abort();
       this.slots[i] = undefined;
     });
   }
@@ -247,7 +245,7 @@ export class SslService {
   /** The TLS handshake over `raw` within the context's negotiate time; resolves with `<err>`. */
   private handshake(
     raw: Duplex,
-    options: import('node:tls').ConnectionOptions,
+    options: ConnectionOptions,
     context: SslContext,
     host: string,
     started: (socket: TLSSocket) => void,
