@@ -72,7 +72,6 @@ const networkLoss: VerbSpec = {
     outageTimers.delete(target);
     target.network?.set({ down: true });
     loseNetwork(modem);
-    modem.ssl.loseNetwork();
     const forMs = args.optionalInt('for');
     if (forMs !== undefined && target.network !== undefined) {
       outageTimers.set(

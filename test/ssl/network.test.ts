@@ -75,3 +75,21 @@ test('--allow: a destination off the list fails the open like an unreachable hos
     other.close();
   }
 });
+
+test('leaving service (register none: detach) stops the SSL service too: +CCH: CCHSTOP', T, async () => {
+  const peer = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey });
+  const target = controlledModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const host = new Host(target.modem);
+  try {
+    await started(host);
+    await host.at(`AT+CCHOPEN=0,"127.0.0.1",${peer.port},2`);
+    await host.take('+CCHOPEN: 0,0\r\n');
+    const spec = verbNamed('register');
+    await spec.run(target, checkArgs(spec.params, { state: 'none' }));
+    await host.take('+CCH: CCHSTOP\r\n');
+    await (await peer.connection(0)).waitEnded();
+  } finally {
+    target.modem.reboot();
+    peer.close();
+  }
+});
