@@ -21,7 +21,7 @@ export interface Pki {
   readonly otherServerKey: Buffer;
   readonly clientCert: Buffer;
   readonly clientKey: Buffer;
-  /** `server` in DER form. */
+  /** `ca` in DER form. */
   readonly caCertDer: Buffer;
   cleanup(): void;
 }
