@@ -4,3 +4,4 @@ export * from './result-codes.js';
 export * from './errors.js';
 export * from './escape.js';
 export * from './transcript.js';
+export * from './ssl.js';

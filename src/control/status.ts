@@ -4,6 +4,7 @@ import type { Endpoint } from '../emulator/network/types.js';
 import { SimulatedTcpConnection } from '../emulator/network/simulated.js';
 import type { JsonObject, JsonValue } from './params.js';
 import type { ControlTarget } from './plane.js';
+import { sslStatusOf } from './ssl-verbs.js';
 
 const hostPort = (e: Endpoint | undefined): JsonValue => (e === undefined ? null : `${e.address}:${e.port}`);
 
@@ -82,6 +83,7 @@ export function statusOf(target: ControlTarget): JsonObject {
     links,
     servers,
     buffers,
+    ssl: sslStatusOf(modem),
     network:
       network === undefined
         ? null

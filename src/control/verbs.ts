@@ -11,6 +11,7 @@ import { URC_TIMINGS, type UrcTiming } from './line.js';
 import { ControlError, usageOf, type Args, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
 import type { ControlTarget } from './plane.js';
 import { statusOf } from './status.js';
+import { certExpire, sslHandshakeFail } from './ssl-verbs.js';
 
 /**
  * The control verbs: what a test, `a76xx ctl` or an inspector can do to a running modem, each a
@@ -373,6 +374,8 @@ export const VERBS: readonly VerbSpec[] = [
   dtr,
   reboot,
   injectUrc,
+  sslHandshakeFail,
+  certExpire,
 ];
 
 export function verbNamed(name: string): VerbSpec {

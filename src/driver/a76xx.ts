@@ -32,6 +32,8 @@ import { TcpSocket, type TcpConnectOptions, type TcpSocketOptions } from './tcp-
 import { UdpSocket } from './udp-socket.js';
 import type { PushBlock } from './at-channel.js';
 import { openTransport } from '../transport/client-transport.js';
+import { SslClient } from './ssl-client.js';
+import { SslSocket, type SslConnectOptions } from './ssl-socket.js';
 
 export interface A76xxOptions extends ModemOptions {
   /** Receive mode (default 'push'). */
@@ -62,6 +64,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   private restarted: Error | undefined;
   private closedWith: ChannelClosedError | undefined;
   private closing = false;
+  private sslClient: SslClient | undefined;
 
   /** Open the device (or a ready transport) and bring the module up for `options.mode`. */
   static async open(target: string | Duplex, options: A76xxOptions = {}): Promise<A76xx> {
@@ -141,6 +144,17 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   }
 
   /** A UdpSocket, like `dgram.createSocket('udp4')`. */
+  /**
+   * A TLS session done by the module's SSL service (AT+CCH*): the module verifies, encrypts and
+   * holds the keys; the host sees clear bytes. See ssl-socket.ts, and the README on when to use
+   * it rather than `tls.connect({ socket: createConnection(…) })`.
+   */
+  connectTls(options: SslConnectOptions, secureConnectListener?: () => void): SslSocket {
+    // Buffer mode reads on demand (back-pressure); the others take what the module pushes.
+    const receive = this.mode === 'buffer' ? 'manual' : 'push';
+    return new SslSocket((this.sslClient ??= new SslClient(this.modem, receive)), options, secureConnectListener);
+  }
+
   createUdpSocket(messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
     const socket = new UdpSocket(this);
     if (messageListener !== undefined) socket.on('message', messageListener);

@@ -121,6 +121,8 @@ export interface AtChannelEvents {
   push: [block: PushBlock];
   /** A CIPRXGET data block with no read in flight (should not happen; kept, not lost). */
   rxget: [block: RxgetBlock];
+  /** A `+CCHRECV: DATA,<session>,<n>` frame of the SSL service (see ssl-client.ts). */
+  'cch-data': [session: number, bytes: Buffer];
   /** Bytes in transparent data mode. */
   passthrough: [bytes: Buffer];
   /** Data mode entered (`CONNECT…` answer or unsolicited on a transparent accept) or left. */
@@ -669,6 +671,9 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
         else this.notify('rxget', block);
         return;
       }
+      case 'cch':
+        this.notify('cch-data', event.session, event.bytes);
+        return;
       case 'passthrough':
         this.notify('passthrough', event.bytes);
         return;

@@ -12,6 +12,8 @@ export * from './tcp-socket.js';
 export * from './udp-socket.js';
 export * from './tcp-server.js';
 export * from './dns.js';
+export * from './ssl-client.js';
+export * from './ssl-socket.js';
 export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
 export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';

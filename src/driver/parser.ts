@@ -8,8 +8,9 @@
  *   `<CR><LF>` trailer after pushed data and the extra `<CR><LF>` after CIPRXGET=2 data vanish;
  * - `>` (optionally followed by one space) at the start of a line is the prompt, only while one is
  *   expected (`expectPrompt`);
- * - `+IPD<n>` (after an optional `RECV FROM:<ip>:<port>` line), `+RECEIVE,<link>,<n>` and
- *   `+CIPRXGET: 2,<link>,<n>,<rest>` are followed by exactly n raw bytes after their `<CR><LF>`;
+ * - `+IPD<n>` (after an optional `RECV FROM:<ip>:<port>` line), `+RECEIVE,<link>,<n>`,
+ *   `+CIPRXGET: 2,<link>,<n>,<rest>` and the SSL service's `+CCHRECV: DATA,<session>,<n>` are
+ *   followed by exactly n raw bytes after their `<CR><LF>`;
  *   `+CIPRXGET: 3,<link>,<n>,<rest>` by one line of 2n hex digits;
  * - the echo of what the host sent is recognised because the host says what it sent: a command
  *   echo (`expectEcho`) at any line start, a data echo (`expectDataEcho`) right after the prompt;
@@ -24,6 +25,7 @@
  * Lines are decoded as latin1 so every byte survives. Emitted buffers may share memory with the
  * chunks fed in; the parser never writes to them.
  */
+import { parseCchDataHeader } from '../at/ssl.js';
 
 export interface RemoteAddress {
   readonly address: string;
@@ -47,6 +49,8 @@ export type ModuleEvent =
     }
   /** A CIPRXGET=2 (raw) or =3 (hex, decoded here) read: the header's numbers and the bytes. */
   | { readonly kind: 'rxget'; readonly mode: 2 | 3; readonly link: number; readonly rest: number; readonly bytes: Buffer }
+  /** A `+CCHRECV: DATA,<session>,<n>` frame of the SSL service (pushed, or read by AT+CCHRECV). */
+  | { readonly kind: 'cch'; readonly session: number; readonly bytes: Buffer }
   /** Bytes in transparent data mode. */
   | { readonly kind: 'passthrough'; readonly bytes: Buffer }
   /** The watched close marker appeared in passthrough: bytes from it on are held (`settleHeld`). */
@@ -87,7 +91,8 @@ interface RawBlock {
 
 type RawMeta =
   | { readonly kind: 'push'; readonly header: 'ipd' | 'receive'; readonly link: number | undefined; readonly from: RemoteAddress | undefined }
-  | { readonly kind: 'rxget'; readonly link: number; readonly rest: number };
+  | { readonly kind: 'rxget'; readonly link: number; readonly rest: number }
+  | { readonly kind: 'cch'; readonly session: number };
 
 interface HexExpectation {
   readonly link: number;
@@ -347,6 +352,12 @@ export class ModuleOutputParser {
         this.startRaw({ kind: 'push', header: 'receive', link: Number(m[1]), from: this.takeFrom() }, Number(m[2]));
         return true;
       }
+    } else if (text.startsWith('+CCHRECV:')) {
+      const frame = parseCchDataHeader(text);
+      if (frame !== undefined && frame.length <= MAX_BLOCK_BYTES) {
+        this.startRaw({ kind: 'cch', session: frame.session }, frame.length);
+        return true;
+      }
     } else if (text.startsWith('+CIPRXGET:')) {
       if ((m = RXGET_DATA_RE.exec(text)) !== null && believable(m[3])) {
         const link = Number(m[2]);
@@ -397,6 +408,7 @@ export class ModuleOutputParser {
 
   private emitRaw(meta: RawMeta, bytes: Buffer): void {
     if (meta.kind === 'push') this.sink({ kind: 'push', header: meta.header, link: meta.link, from: meta.from, bytes });
+    else if (meta.kind === 'cch') this.sink({ kind: 'cch', session: meta.session, bytes });
     else this.sink({ kind: 'rxget', mode: 2, link: meta.link, rest: meta.rest, bytes });
   }
 

@@ -41,6 +41,17 @@ export const URC_PREFIXES: readonly string[] = [
   '+SIMCARD:',
   '*RADIOPOWER:',
   '+CIPSENDSTR:',
+  // The SSL service (docs/ssl-spec.md §4).
+  '+CCHSTART:',
+  '+CCHSTOP:',
+  '+CCHOPEN:',
+  '+CCHSEND:',
+  '+CCHCLOSE:',
+  '+CCHRECV:',
+  '+CCHEVENT:',
+  '+CCH_PEER_CLOSED:',
+  '+CCH_RECV_CLOSED:',
+  '+CCH:',
 ];
 
 /**
@@ -48,7 +59,17 @@ export const URC_PREFIXES: readonly string[] = [
  * notification can land in the middle of an `AT+CIPRXGET=4` reply (spec §1.6), and the network-loss
  * event can come at any time.
  */
-export const ALWAYS_URC: readonly RegExp[] = [/^\+CIPRXGET: ?1,\d+$/, /^\+CIP ?EVENT:/, /^\*ATREADY:/, /^RDY$/, /^\+IPCLOSE:/, /^\+CLIENT:/];
+export const ALWAYS_URC: readonly RegExp[] = [
+  /^\+CIPRXGET: ?1,\d+$/,
+  /^\+CIP ?EVENT:/,
+  /^\*ATREADY:/,
+  /^RDY$/,
+  /^\+IPCLOSE:/,
+  /^\+CLIENT:/,
+  /^\+CCHEVENT:/,
+  /^\+CCH_PEER_CLOSED:/,
+  /^\+CCH: /,
+];
 
 /** Boot URCs that mean the module (re)started (spec §1.7): A76XX `*ATREADY: 1`, SIM7600 `RDY`. */
 export function isBootLine(line: string): boolean {

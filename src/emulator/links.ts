@@ -771,7 +771,9 @@ export function socketService(modem: Modem): SocketService {
   return service;
 }
 
-/** Drop the modem's PDP context as the network would (control API / fault injection). */
+/** Drop the modem's PDP context as the network would (control API / fault injection, detach). */
 export function loseNetwork(modem: Modem): void {
   socketService(modem).loseNetwork();
+  // The SSL service rides on the same PDP context (docs/ssl-spec.md §6: +CCH: CCHSTOP).
+  modem.ssl.loseNetwork();
 }

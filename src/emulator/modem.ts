@@ -20,6 +20,7 @@ import {
 } from './commands/types.js';
 import type { Network } from './network/types.js';
 import { bootSequence } from './radio/boot.js';
+import { SslService } from './ssl/service.js';
 
 /** Receives every byte the host sends while the port is in data (transparent) mode. */
 export interface DataModeHandler {
@@ -95,6 +96,13 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.network = options.network;
     this.log = options.log ?? (() => {});
     this.state = powerOnState(this.config);
+  }
+
+  private sslService: SslService | undefined;
+
+  /** The SSL service (AT+CSSLCFG, AT+CCERT*, AT+CCH*), made on first use; its certificate files survive reboots. */
+  get ssl(): SslService {
+    return (this.sslService ??= new SslService(this));
   }
 
   get dialect(): Dialect {

@@ -14,6 +14,8 @@ import { dataModeCommands } from './datamode.js';
 import { pingCommands } from './ping.js';
 import { ntpCommands } from './ntp.js';
 import { telephonyCommands } from './telephony.js';
+import { sslCertCommands } from './ssl-certs.js';
+import { sslCommands } from './ssl.js';
 
 /** One file a family; this table is their union. A name defined twice is a bug, caught at load. */
 const FAMILIES: readonly CommandTable[] = [
@@ -32,6 +34,8 @@ const FAMILIES: readonly CommandTable[] = [
   pingCommands,
   ntpCommands,
   telephonyCommands,
+  sslCertCommands,
+  sslCommands,
 ];
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = (() => {

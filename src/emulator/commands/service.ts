@@ -14,7 +14,7 @@ import { ERROR, OK } from './types.js';
  */
 
 /** Whether the simulated PDP context can come up: SIM ready, full functionality, registered, not refused. */
-function pdpAvailable(state: ModemState): boolean {
+export function pdpAvailable(state: ModemState): boolean {
   return isRegisteredStat(csStat(state)) && state.pdp.has(1) && state.faults.netopen !== 'async';
 }
 

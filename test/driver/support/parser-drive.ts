@@ -78,6 +78,8 @@ export function describe(events: readonly ModuleEvent[]): string[] {
         return `push ${e.header} link=${e.link ?? '-'} from=${e.from === undefined ? '-' : `${e.from.address}:${e.from.port}`} ${JSON.stringify(e.bytes.toString('latin1'))}`;
       case 'rxget':
         return `rxget ${e.mode} link=${e.link} rest=${e.rest} ${JSON.stringify(e.bytes.toString('latin1'))}`;
+      case 'cch':
+        return `cch session=${e.session} ${JSON.stringify(e.bytes.toString('latin1'))}`;
       case 'passthrough':
         return `passthrough ${JSON.stringify(e.bytes.toString('latin1'))}`;
       case 'close-candidate':
