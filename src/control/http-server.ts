@@ -126,6 +126,8 @@ async function handle(plane: ControlPlane, options: ControlServerOptions, reques
     if (!(err instanceof ControlError)) throw err;
     // Drain what the client still sends, so it reads our answer rather than a reset.
     request.resume();
+    // A refused body was read to its end (see readBody): answer, then close.
+    if (err.code === 'too-large') response.setHeader('Connection', 'close');
     reply(response, err.status, { ok: false, error: { code: err.code, message: err.message } });
   }
 }
@@ -150,21 +152,42 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** How long the rest of a body too large to keep is read (and dropped) before the answer. */
+const DRAIN_MS = 2000;
+
+/**
+ * The request body, at most MAX_BODY_BYTES. A larger body is refused (`too-large`), but only once
+ * the client has finished sending it (read and dropped, for DRAIN_MS at most): closing a socket
+ * with unread bytes in it makes the kernel send a reset, which can wipe our answer from the
+ * client's receive buffer before it reads it. Then the answer, then the connection is closed.
+ */
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge: ControlError | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const refuse = (): void => {
+      clearTimeout(drainTimer);
+      reject(tooLarge);
+    };
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (tooLarge !== undefined) return;
       if (size > MAX_BODY_BYTES) {
-        request.pause();
-        reject(new ControlError('too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        tooLarge = new ControlError('too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+        chunks = [];
+        drainTimer = setTimeout(refuse, DRAIN_MS);
+        drainTimer.unref();
         return;
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('end', () => (tooLarge === undefined ? resolve(Buffer.concat(chunks)) : refuse()));
+    request.on('error', (err) => {
+      clearTimeout(drainTimer);
+      reject(err);
+    });
   });
 }
 
