@@ -9,6 +9,7 @@ import { makeConfig, type EmulatorConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
 import { Modem } from '../emulator/modem.js';
 import { AllowList, AllowListNetwork, AllowRuleError, parseAllowRule, type Refusal } from '../emulator/network/allow-list.js';
+import { HostTableError, withHostEntry } from '../emulator/network/host-table.js';
 import { RealNetwork } from '../emulator/network/real.js';
 import { SimulatedNetwork } from '../emulator/network/simulated.js';
 import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../emulator/trace.js';
@@ -193,7 +194,12 @@ export function parseHostEntry(value: string, previous: ReadonlyMap<string, stri
   if (match === null || !isIPv4(match[2] as string)) {
     throw new InvalidArgumentError('expected NAME=IPv4, e.g. example.com=127.0.0.1');
   }
-  return new Map([...(previous ?? []), [match[1] as string, match[2] as string]]);
+  try {
+    return withHostEntry(previous ?? new Map(), match[1] as string, match[2] as string);
+  } catch (err) {
+    if (err instanceof HostTableError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
 }
 
 /** One `--allow HOST[:PORT]` added to those so far (names are checked against --host later). */
