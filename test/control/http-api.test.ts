@@ -204,8 +204,15 @@ test('token: random, stored 0600 in a 0700 directory, compared in constant time,
 
 test('the control ready line reads back', () => {
   const line = controlReadyLine({ host: '127.0.0.1', port: 7071, url: 'http://127.0.0.1:7071', close: () => Promise.resolve() }, 'TOK', '/tmp/x y.token');
-  assert.equal(line, 'a76xx control ready: http://127.0.0.1:7071 token TOK (file /tmp/x y.token)');
-  assert.deepEqual(parseControlReadyLine(line), { url: 'http://127.0.0.1:7071', host: '127.0.0.1', port: 7071, token: 'TOK', tokenFile: '/tmp/x y.token' });
+  assert.equal(line, 'a76xx control ready: http://127.0.0.1:7071 token TOK inspector http://127.0.0.1:7071/?token=TOK (file /tmp/x y.token)');
+  assert.deepEqual(parseControlReadyLine(line), {
+    url: 'http://127.0.0.1:7071',
+    host: '127.0.0.1',
+    port: 7071,
+    token: 'TOK',
+    inspector: 'http://127.0.0.1:7071/?token=TOK',
+    tokenFile: '/tmp/x y.token',
+  });
   assert.equal(parseControlReadyLine('a76xx emulator ready: tcp 127.0.0.1:1'), undefined);
 });
 
