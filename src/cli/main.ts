@@ -17,6 +17,12 @@ const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
   () => import('./doctor.js'),
 ];
 
+// `a76xx … | head -1`: a reader that went away is not an error worth a stack trace. The
+// subcommands that stream (nc, console) end their sessions on it; the rest just stop writing.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const program = new Command('a76xx')
