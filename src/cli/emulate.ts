@@ -285,14 +285,8 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     } else {
       const address = options.tcp === undefined || options.tcp === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT } : options.tcp;
       listening = formatHostPort(address.host, address.port);
-      if (!isLoopback(address.host)) {
-        warn(
-          `warning: listening on ${formatHostPort(address.host, address.port)}, not loopback: whoever reaches it ` +
-            'can make this machine open connections anywhere (the emulator is a network proxy)',
-        );
-      }
       let booted = false;
-      endpoint = await serveTcp(port, {
+      const served = await serveTcp(port, {
         ...address,
         onHostAttach(remote) {
           warn(`host ${remote} attached`);
@@ -303,6 +297,14 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
         log: warn,
         onHostDetach: (remote, reason) => warn(`host ${remote} ${reason === 'taken-over' ? 'replaced by a new connection' : 'detached'}`),
       });
+      endpoint = served;
+      // After listening: with PORT 0 the warning names the port it got.
+      if (!isLoopback(address.host)) {
+        warn(
+          `warning: listening on ${formatHostPort(served.host, served.port)}, not loopback: whoever reaches it ` +
+            'can make this machine open connections anywhere (the emulator is a network proxy)',
+        );
+      }
     }
   } catch (err) {
     warn(describeStartError(err, listening));
