@@ -1,21 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-
-/** A subcommand: one file under src/cli/ exporting `command()`, which builds its commander Command. */
-export interface SubcommandModule {
-  command(): Command;
-}
-
-// Registering a subcommand is one line here.
-const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
-  () => import('./emulate.js'),
-  () => import('./ctl.js'),
-  () => import('./console.js'),
-  () => import('./nc.js'),
-  () => import('./fetch.js'),
-  () => import('./doctor.js'),
-];
+import { SUBCOMMANDS } from './subcommands.js';
 
 // `a76xx … | head -1`: a reader that went away is not an error worth a stack trace. The
 // subcommands that stream (nc, console) end their sessions on it; the rest just stop writing.

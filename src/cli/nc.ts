@@ -64,7 +64,6 @@ export function driverOptions(options: DeviceOptions): A76xxOptions {
   };
 }
 
-/** One line on stderr, prefixed with the command name. */
 /** Whether stdout's reader is still there (see watchReader). */
 export interface StdoutReader {
   readonly gone: boolean;
@@ -86,6 +85,7 @@ export function watchReader(stdout: Writable, onGone: () => void): StdoutReader 
   return reader;
 }
 
+/** One line on stderr, prefixed with the command name. */
 export function complain(stderr: Writable, name: string, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   stderr.write(`a76xx ${name}: ${message}\n`);
