@@ -149,3 +149,45 @@ test('inspector events: a fleet names its modems (the page picker), each modem i
     for (const m of members) m.line.detach();
   }
 });
+
+test('inspector events: a page that does not read is not queued for without bound (entries dropped, then a gap event)', { timeout: 30_000 }, async () => {
+  const { ControlPlane } = await import('../../src/control/plane.js');
+  const { serveControl } = await import('../../src/control/http-server.js');
+  const { connect } = await import('node:net');
+  const plane = new ControlPlane();
+  const target = controlledModem({ config: { bootUrcs: false } });
+  plane.add(target);
+  const server = await serveControl(plane, { port: 0, token: 'T' });
+  const socket = connect(server.port, '127.0.0.1');
+  try {
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET /inspector/events?token=T HTTP/1.1\r\nHost: x\r\n\r\n');
+    let received = 0;
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      text = (text + chunk.toString('latin1')).slice(-4096);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.pause();
+    // 40 MB of events (a short URC line is a ~150-byte entry), far more than socket buffers hold.
+    const lines = Buffer.from('\r\n+CSQ: 20,99\r\n'.repeat(1000));
+    for (let i = 0; i < 270; i++) {
+      target.line.emit('output', lines);
+      if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    socket.resume();
+    // One more entry after the reader caught up brings the gap notice.
+    const caughtUp = Date.now() + 10_000;
+    while (!/event: gap\ndata: \{"dropped":\d+\}/.test(text) && Date.now() < caughtUp) {
+      target.line.emit('output', Buffer.from('\r\n+CSQ: 1,99\r\n'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(text, /event: gap\ndata: \{"dropped":\d+\}/, 'the page is told how many entries it missed');
+    assert.ok(received < 40_000_000, `far less than everything was sent (${received} bytes)`);
+  } finally {
+    socket.destroy();
+    await server.close();
+    target.line.detach();
+  }
+});
