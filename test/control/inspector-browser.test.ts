@@ -182,3 +182,38 @@ test('inspector: a link opened on the AT port shows in the page; Network loss re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('inspector: in a fleet the picker chooses the modem; each modem shows its own line', { timeout: 60_000 }, async () => {
+  const { ControlPlane, controlledModem } = await import('../../src/control/plane.js');
+  const { serveControl, inspectorUrl } = await import('../../src/control/http-server.js');
+  const dir = mkdtempSync(join(tmpdir(), 'a76xx-inspector-'));
+  const plane = new ControlPlane();
+  const members = ['0', '1', '2', '3'].map((id) => controlledModem({ id, config: { bootUrcs: false } }));
+  for (const m of members) plane.add(m);
+  const server = await serveControl(plane, { port: 0, token: 'fleet-token' });
+  let context: BrowserContext | undefined;
+  try {
+    members[2]?.line.input(Buffer.from('AT+CGSN\r\n'));
+    context = await launch(join(dir, 'browser'));
+    const page: Page = await context.newPage();
+    await page.goto(inspectorUrl(server.url, 'fleet-token'));
+    await page.locator('#connection', { hasText: 'live' }).waitFor(WAIT);
+    assert.deepEqual(await page.locator('#modem option').allTextContents(), ['modem 0', 'modem 1', 'modem 2', 'modem 3']);
+    assert.equal(await page.locator('.entry.host', { hasText: 'AT+CGSN' }).count(), 0, 'modem 0 did not see it');
+    await page.selectOption('#modem', '2');
+    await page.locator('.entry.host', { hasText: 'AT+CGSN' }).waitFor(WAIT);
+    assert.match(page.url(), /[?&]modem=2\b/);
+    // The buttons act on the modem picked.
+    await page.fill('#rssi', '7');
+    await page.fill('#ber', '1');
+    await page.click('#csq');
+    await page.locator('#radio dd', { hasText: '7,1' }).waitFor(WAIT);
+    assert.equal(members[2]?.modem.state.radio.rssi, 7);
+    assert.equal(members[0]?.modem.state.radio.rssi, 20);
+  } finally {
+    await context?.close();
+    await server.close();
+    for (const m of members) m.line.detach();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
