@@ -285,6 +285,11 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     } else {
       const address = options.tcp === undefined || options.tcp === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT } : options.tcp;
       listening = formatHostPort(address.host, address.port);
+      const exposed = !isLoopback(address.host);
+      const exposure = (where: string): string =>
+        `warning: listening on ${where}, not loopback: whoever reaches it can make this machine open connections anywhere (the emulator is a network proxy)`;
+      // Before binding, so the warning stands even if the bind fails; with PORT 0, once the port is known.
+      if (exposed && address.port !== 0) warn(exposure(listening));
       let booted = false;
       const served = await serveTcp(port, {
         ...address,
@@ -298,13 +303,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
         onHostDetach: (remote, reason) => warn(`host ${remote} ${reason === 'taken-over' ? 'replaced by a new connection' : 'detached'}`),
       });
       endpoint = served;
-      // After listening: with PORT 0 the warning names the port it got.
-      if (!isLoopback(address.host)) {
-        warn(
-          `warning: listening on ${formatHostPort(served.host, served.port)}, not loopback: whoever reaches it ` +
-            'can make this machine open connections anywhere (the emulator is a network proxy)',
-        );
-      }
+      if (exposed && address.port === 0) warn(exposure(formatHostPort(served.host, served.port)));
     }
   } catch (err) {
     warn(describeStartError(err, listening));

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { runConsole } from '../../src/cli/console.js';
 import { serveEmulator, startTcpServer, within } from '../driver/support/emulated.js';
@@ -30,18 +33,21 @@ function sink(): { stream: Writable; text: () => string } {
 function throughHead(args: readonly string[], input: string): Promise<{ status: string; out: string; err: string }> {
   const cli = cliArgs(...args).map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const script = `printf '%s' "$INPUT" | '${process.execPath}' ${cli} 2>"$ERRFILE" | head -1; echo "status=\${PIPESTATUS[1]}" >&2; cat "$ERRFILE" >&2`;
+  const errFile = join(tmpdir(), `a76xx-head-${process.pid}-${Date.now()}.err`);
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, INPUT: input, ERRFILE: `/tmp/a76xx-head-${process.pid}-${Date.now()}.err` } });
+    // Its own process group: on a timeout the whole pipeline goes, not only bash.
+    const child = spawn('bash', ['-c', script], { cwd: ROOT, detached: true, env: { ...process.env, INPUT: input, ERRFILE: errFile } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
     child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       reject(new Error(`not done within 40 s: ${err}`));
     }, 40_000);
     child.on('close', () => {
       clearTimeout(timer);
+      rmSync(errFile, { force: true });
       const status = /status=(\d+)/.exec(err)?.[1] ?? '?';
       resolve({ status, out, err: err.replace(/status=\d+\n/, '') });
     });
