@@ -1,8 +1,9 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { isFinalLine } from '../driver/urcs.js';
+import { completionOf, waitDirective } from './completions.js';
 import { openTransport } from '../transport/client-transport.js';
-import { addDeviceOptions, complain, positiveInt, type DeviceOptions } from './nc.js';
+import { addDeviceOptions, complain, positiveInt, watchReader, type DeviceOptions } from './nc.js';
 
 /**
  * `a76xx console`: an AT terminal on the device. The module's bytes go to stdout as they come, so
@@ -75,21 +76,25 @@ export async function runConsole(options: ConsoleOptions, io: ConsoleIo): Promis
       complain(io.stderr, 'console', error);
       finish(1);
     });
+    const reader = watchReader(io.stdout, () => finish(0));
+    const show = (bytes: Buffer): void => {
+      if (!reader.gone) io.stdout.write(bytes);
+    };
     port.on('close', () => {
       if (!finished) {
         io.stderr.write('a76xx console: the device went away\n');
         finish(1);
       }
     });
-    if (interactive) interactiveSession(port, options, io, finish);
-    else pipedSession(port, options, io, finish);
+    if (interactive) interactiveSession(port, options, io, show, finish);
+    else pipedSession(port, options, io, show, finish);
   });
 }
 
-function interactiveSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo, finish: (code: number) => void): void {
+function interactiveSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo, show: (bytes: Buffer) => void, finish: (code: number) => void): void {
   io.stdin.setRawMode?.(true);
   io.stderr.write(`a76xx console: ${options.device} (Ctrl-] quits)\r\n`);
-  port.on('data', (bytes: Buffer) => io.stdout.write(bytes));
+  port.on('data', show);
   io.stdin.on('data', (chunk: Buffer) => {
     const quit = chunk.indexOf(QUIT);
     const bytes = quit < 0 ? chunk : chunk.subarray(0, quit);
@@ -103,45 +108,103 @@ function interactiveSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo
   io.stdin.resume();
 }
 
-function pipedSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo, finish: (code: number) => void): void {
+/** Module lines kept for an `@wait` that comes after them (the lines since the last command sent). */
+const MAX_RECENT_LINES = 256;
+
+/** What the piped console waits for after sending a line. */
+interface Awaiting {
+  /** The final result code came (or a prompt). */
+  final: boolean;
+  /** The completion line still to come (spec §1.6), if any. */
+  completion: RegExp | undefined;
+  completionSeen: boolean;
+}
+
+function pipedSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo, show: (bytes: Buffer) => void, finish: (code: number) => void): void {
   let idleTimer: NodeJS.Timeout | undefined;
   let inputEnded = false;
   let answerTimer: NodeJS.Timeout | undefined;
   /** Waiting for the module's answer to the line just sent. */
-  let awaiting = false;
-  /** A `>` prompt came: the next line is data, sent without `<CR>`. */
-  let dataNext = false;
+  let awaiting: Awaiting | undefined;
+  /** Waiting for a line matching an `@wait` pattern. */
+  let waitingFor: RegExp | undefined;
+  /** A `>` prompt came: the next line is data, sent without `<CR>`; it inherits the completion. */
+  let dataNext: RegExp | undefined | false = false;
+  /** The completion the data after the coming prompt will wait for. */
+  let carriedToData: RegExp | undefined;
   const queue: string[] = [];
+  const recent: string[] = [];
   let partial = '';
   let outputLine = '';
 
+  // The session ended (device gone, reader gone, done): no timer may keep the process alive.
+  port.once('close', () => {
+    clearTimeout(idleTimer);
+    clearTimeout(answerTimer);
+    queue.length = 0;
+  });
+  const busy = (): boolean => awaiting !== undefined || waitingFor !== undefined || port.destroyed;
   const armIdle = (): void => {
     if (idleTimer !== undefined) clearTimeout(idleTimer);
     idleTimer = undefined;
-    if (inputEnded && !awaiting && queue.length === 0) idleTimer = setTimeout(() => finish(0), options.idle);
+    if (inputEnded && !busy() && queue.length === 0) idleTimer = setTimeout(() => finish(0), options.idle);
   };
   const sendNext = (): void => {
-    if (awaiting) return;
-    const line = queue.shift();
-    if (line === undefined) {
-      armIdle();
-      return;
+    while (!busy()) {
+      const line = queue.shift();
+      if (line === undefined) {
+        armIdle();
+        return;
+      }
+      const pattern = dataNext === false ? waitDirective(line) : undefined;
+      if (pattern !== undefined) {
+        if (recent.some((seen) => pattern.test(seen))) continue;
+        waitingFor = pattern;
+        answerTimer = setTimeout(() => {
+          io.stderr.write(`a76xx console: no module line matched ${pattern} within ${options.lineTimeout} ms (--line-timeout)\n`);
+          finish(1);
+        }, options.lineTimeout);
+        return;
+      }
+      const asData = dataNext !== false;
+      const sendsData = !asData && /^at\+cipsend=/i.test(line);
+      const completion = asData ? (dataNext as RegExp | undefined) : completionOf(line);
+      dataNext = false;
+      recent.length = 0;
+      // CIPSEND's completion follows its data: it waits for the prompt here, then for the data's answer.
+      awaiting = { final: false, completion: sendsData ? undefined : completion, completionSeen: false };
+      carriedToData = sendsData ? completion : undefined;
+      port.write(Buffer.from(asData ? line : `${line}\r`, 'latin1'));
+      answerTimer = setTimeout(answered, options.lineTimeout);
     }
-    const asData = dataNext;
-    dataNext = false;
-    awaiting = true;
-    port.write(Buffer.from(asData ? line : `${line}\r`, 'latin1'));
-    answerTimer = setTimeout(answered, options.lineTimeout);
   };
   const answered = (): void => {
     if (answerTimer !== undefined) clearTimeout(answerTimer);
     answerTimer = undefined;
-    awaiting = false;
+    awaiting = undefined;
+    waitingFor = undefined;
     sendNext();
+  };
+  const moduleLine = (line: string): void => {
+    if (line === '') return;
+    recent.push(line);
+    if (recent.length > MAX_RECENT_LINES) recent.shift();
+    if (waitingFor !== undefined) {
+      if (waitingFor.test(line)) answered();
+      return;
+    }
+    if (awaiting === undefined) return;
+    if (awaiting.completion?.test(line) === true) awaiting.completionSeen = true;
+    if (isFinalLine(line)) {
+      awaiting.final = true;
+      // An error: no completion will follow.
+      if (line !== 'OK') awaiting.completion = undefined;
+    }
+    if (awaiting.final && (awaiting.completion === undefined || awaiting.completionSeen)) answered();
   };
 
   port.on('data', (bytes: Buffer) => {
-    io.stdout.write(bytes);
+    show(bytes);
     if (options.raw === true) {
       armIdle();
       return;
@@ -152,11 +215,12 @@ function pipedSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo, fini
     while ((nl = outputLine.indexOf('\n')) >= 0) {
       const line = outputLine.slice(0, nl).replace(/\r+$/, '').replace(/^\r+/, '');
       outputLine = outputLine.slice(nl + 1);
-      if (awaiting && isFinalLine(line)) answered();
+      moduleLine(line);
     }
-    if (/^\r*> ?$/.test(outputLine) && awaiting) {
+    if (/^\r*> ?$/.test(outputLine) && awaiting !== undefined) {
       outputLine = '';
-      dataNext = true;
+      dataNext = carriedToData;
+      carriedToData = undefined;
       answered();
     }
     armIdle();

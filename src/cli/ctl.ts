@@ -15,6 +15,9 @@ import { VERBS, verbNamed, verbUsage } from '../control/verbs.js';
  */
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, unauthorized: 4 } as const;
 
+/** Server error codes that mean the command line was wrong (exit 2), not that the verb was refused. */
+const USAGE_ERRORS: ReadonlySet<string> = new Set(['bad-args', 'unknown-verb', 'unknown-modem']);
+
 interface CtlOptions {
   readonly control: ControlAddress;
   readonly token?: string;
@@ -124,7 +127,7 @@ async function runCtl(verbName: string, words: readonly string[], options: CtlOp
       case 'unauthorized':
         fail(EXIT.unauthorized, `the control server refused the token (${err.message})`);
       case 'refused':
-        fail(err.serverCode === 'bad-args' || err.serverCode === 'unknown-verb' ? EXIT.usage : EXIT.refused, `${verbName}: ${err.message}`);
+        fail(USAGE_ERRORS.has(err.serverCode ?? '') ? EXIT.usage : EXIT.refused, `${verbName}: ${err.message}`);
       case 'protocol':
         fail(EXIT.unreachable, err.message);
     }

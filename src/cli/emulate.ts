@@ -9,6 +9,7 @@ import { makeConfig, type EmulatorConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
 import { Modem } from '../emulator/modem.js';
 import { AllowList, AllowListNetwork, AllowRuleError, parseAllowRule, type Refusal } from '../emulator/network/allow-list.js';
+import { HostTableError, withHostEntry } from '../emulator/network/host-table.js';
 import { RealNetwork } from '../emulator/network/real.js';
 import { SimulatedNetwork } from '../emulator/network/simulated.js';
 import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../emulator/trace.js';
@@ -194,7 +195,12 @@ export function parseHostEntry(value: string, previous: ReadonlyMap<string, stri
   if (match === null || !isIPv4(match[2] as string)) {
     throw new InvalidArgumentError('expected NAME=IPv4, e.g. example.com=127.0.0.1');
   }
-  return new Map([...(previous ?? []), [match[1] as string, match[2] as string]]);
+  try {
+    return withHostEntry(previous ?? new Map(), match[1] as string, match[2] as string);
+  } catch (err) {
+    if (err instanceof HostTableError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
 }
 
 /** One `--allow HOST[:PORT]` added to those so far (names are checked against --host later). */
@@ -280,14 +286,13 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
     } else {
       const address = options.tcp === undefined || options.tcp === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT } : options.tcp;
       listening = formatHostPort(address.host, address.port);
-      if (!isLoopback(address.host)) {
-        warn(
-          `warning: listening on ${formatHostPort(address.host, address.port)}, not loopback: whoever reaches it ` +
-            'can make this machine open connections anywhere (the emulator is a network proxy)',
-        );
-      }
+      const exposed = !isLoopback(address.host);
+      const exposure = (where: string): string =>
+        `warning: listening on ${where}, not loopback: whoever reaches it can make this machine open connections anywhere (the emulator is a network proxy)`;
+      // Before binding, so the warning stands even if the bind fails; with PORT 0, once the port is known.
+      if (exposed && address.port !== 0) warn(exposure(listening));
       let booted = false;
-      endpoint = await serveTcp(port, {
+      const served = await serveTcp(port, {
         ...address,
         onHostAttach(remote) {
           warn(`host ${remote} attached`);
@@ -298,6 +303,8 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
         log: warn,
         onHostDetach: (remote, reason) => warn(`host ${remote} ${reason === 'taken-over' ? 'replaced by a new connection' : 'detached'}`),
       });
+      endpoint = served;
+      if (exposed && address.port === 0) warn(exposure(formatHostPort(served.host, served.port)));
     }
   } catch (err) {
     warn(describeStartError(err, listening));

@@ -1,21 +1,13 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { SUBCOMMANDS } from './subcommands.js';
 
-/** A subcommand: one file under src/cli/ exporting `command()`, which builds its commander Command. */
-export interface SubcommandModule {
-  command(): Command;
-}
-
-// Registering a subcommand is one line here.
-const SUBCOMMANDS: readonly (() => Promise<SubcommandModule>)[] = [
-  () => import('./emulate.js'),
-  () => import('./ctl.js'),
-  () => import('./console.js'),
-  () => import('./nc.js'),
-  () => import('./fetch.js'),
-  () => import('./doctor.js'),
-];
+// `a76xx … | head -1`: a reader that went away is not an error worth a stack trace. The
+// subcommands that stream (nc, console) end their sessions on it; the rest just stop writing.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -64,6 +64,27 @@ export function driverOptions(options: DeviceOptions): A76xxOptions {
   };
 }
 
+/** Whether stdout's reader is still there (see watchReader). */
+export interface StdoutReader {
+  readonly gone: boolean;
+}
+
+/**
+ * `a76xx … | head -1`: the reader went away. Like Unix tools, end quietly — here by ending the
+ * session normally (links closed, exit 0) rather than with an EPIPE stack trace. (process.stdout is
+ * never marked destroyed, so the caller asks `gone` before writing.)
+ */
+export function watchReader(stdout: Writable, onGone: () => void): StdoutReader {
+  const reader = { gone: false };
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') return;
+    if (reader.gone) return;
+    reader.gone = true;
+    onGone();
+  });
+  return reader;
+}
+
 /** One line on stderr, prefixed with the command name. */
 export function complain(stderr: Writable, name: string, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
@@ -146,11 +167,16 @@ async function tcpSession(a76xx: A76xx, host: string, port: number, options: NcO
         socket.end();
         socket.resume();
       };
-      if (io.stdout.writableNeedDrain) io.stdout.once('drain', close);
+      if (io.stdout.writableNeedDrain && !reader.gone) io.stdout.once('drain', close);
       else close();
+    });
+    const reader = watchReader(io.stdout, () => {
+      end.finish();
+      socket.resume();
     });
     socket.on('error', (error) => end.finish(error));
     socket.on('data', (chunk: Buffer) => {
+      if (reader.gone) return;
       if (!io.stdout.write(chunk)) {
         socket.pause();
         io.stdout.once('drain', () => socket.resume());
@@ -184,9 +210,10 @@ async function udpSession(a76xx: A76xx, host: string, port: number, options: NcO
       io.stdin.pause();
       socket.close(() => (error === undefined ? resolve() : reject(error)));
     });
+    const reader = watchReader(io.stdout, () => end.finish());
     socket.on('error', (error) => end.finish(error));
     socket.on('message', (msg) => {
-      io.stdout.write(msg);
+      if (!reader.gone) io.stdout.write(msg);
       end.activity();
     });
     let sending = Promise.resolve();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Inspector } from './inspector/server.js';
 import { ControlError } from './params.js';
 import { ALL_MODEMS, type ControlPlane } from './plane.js';
 import { tokenMatches } from './token.js';
@@ -17,6 +18,8 @@ import { describeVerbs } from './verbs.js';
  *
  * Every request needs `Authorization: Bearer <token>`; failures answer
  * `{ ok: false, error: { code, message } }` with a 4xx/5xx status.
+ *
+ * The same listener serves the web inspector (`/?token=…`, `/inspector/…`: inspector/server.ts).
  */
 export const API_VERSION = 1;
 /** Largest request body accepted. */
@@ -43,8 +46,9 @@ export const DEFAULT_CONTROL_HOST = '127.0.0.1';
 
 export async function serveControl(plane: ControlPlane, options: ControlServerOptions): Promise<ControlServer> {
   const host = options.host ?? DEFAULT_CONTROL_HOST;
+  const inspector = new Inspector(plane, options.token);
   const server = createServer((request, response) => {
-    handle(plane, options, request, response).catch((err: unknown) => {
+    handle(plane, inspector, options, request, response).catch((err: unknown) => {
       options.log?.(`control: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       if (!response.headersSent) reply(response, 500, { ok: false, error: { code: 'internal', message: 'internal error' } });
       else response.destroy();
@@ -70,6 +74,7 @@ export async function serveControl(plane: ControlPlane, options: ControlServerOp
     url: `http://${shownHost}:${address.port}`,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        inspector.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -78,7 +83,14 @@ export async function serveControl(plane: ControlPlane, options: ControlServerOp
   };
 }
 
-async function handle(plane: ControlPlane, options: ControlServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  plane: ControlPlane,
+  inspector: Inspector,
+  options: ControlServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  if (inspector.handles(request, response, new URL(request.url ?? '/', 'http://control'))) return;
   try {
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (presented === undefined || !tokenMatches(presented, options.token)) {
@@ -117,7 +129,9 @@ async function handle(plane: ControlPlane, options: ControlServerOptions, reques
         allow(method, 'POST');
         if (id !== ALL_MODEMS) plane.target(id);
         const args = body.length === 0 ? {} : parseJson(body);
-        reply(response, 200, { ok: true, ...(await plane.invoke(id, verb, args)) });
+        const result = await plane.invoke(id, verb, args);
+        inspector.changed(id);
+        reply(response, 200, { ok: true, ...result });
         return;
       }
     }
@@ -126,6 +140,8 @@ async function handle(plane: ControlPlane, options: ControlServerOptions, reques
     if (!(err instanceof ControlError)) throw err;
     // Drain what the client still sends, so it reads our answer rather than a reset.
     request.resume();
+    // A refused body was read to its end (see readBody): answer, then close.
+    if (err.code === 'too-large') response.setHeader('Connection', 'close');
     reply(response, err.status, { ok: false, error: { code: err.code, message: err.message } });
   }
 }
@@ -150,21 +166,42 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** How long the rest of a body too large to keep is read (and dropped) before the answer. */
+const DRAIN_MS = 2000;
+
+/**
+ * The request body, at most MAX_BODY_BYTES. A larger body is refused (`too-large`), but only once
+ * the client has finished sending it (read and dropped, for DRAIN_MS at most): closing a socket
+ * with unread bytes in it makes the kernel send a reset, which can wipe our answer from the
+ * client's receive buffer before it reads it. Then the answer, then the connection is closed.
+ */
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge: ControlError | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const refuse = (): void => {
+      clearTimeout(drainTimer);
+      reject(tooLarge);
+    };
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (tooLarge !== undefined) return;
       if (size > MAX_BODY_BYTES) {
-        request.pause();
-        reject(new ControlError('too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        tooLarge = new ControlError('too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+        chunks = [];
+        drainTimer = setTimeout(refuse, DRAIN_MS);
+        drainTimer.unref();
         return;
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('end', () => (tooLarge === undefined ? resolve(Buffer.concat(chunks)) : refuse()));
+    request.on('error', (err) => {
+      clearTimeout(drainTimer);
+      reject(err);
+    });
   });
 }
 
@@ -182,7 +219,7 @@ function reply(response: ServerResponse, status: number, body: object): void {
 
 /**
  * Printed by `a76xx emulate --control` before its ready line:
- *   a76xx control ready: http://127.0.0.1:7071 token <TOKEN> (file /run/user/0/a76xx/control-7071.token)
+ *   a76xx control ready: http://127.0.0.1:7071 token <TOKEN> inspector http://127.0.0.1:7071/?token=<TOKEN> (file /run/user/0/a76xx/control-7071.token)
  */
 export const CONTROL_READY_PREFIX = 'a76xx control ready: ';
 
@@ -191,21 +228,32 @@ export interface ControlAnnouncement {
   readonly host: string;
   readonly port: number;
   readonly token: string;
+  /** The web inspector's address, token included (absent on lines of older versions). */
+  readonly inspector: string | undefined;
   readonly tokenFile: string | undefined;
 }
 
+/** The inspector's address: the control server's root, with the token. */
+export function inspectorUrl(controlUrl: string, token: string): string {
+  return `${controlUrl}/?token=${encodeURIComponent(token)}`;
+}
+
 export function controlReadyLine(server: ControlServer, token: string, tokenFile: string | undefined): string {
-  return `${CONTROL_READY_PREFIX}${server.url} token ${token}${tokenFile === undefined ? '' : ` (file ${tokenFile})`}`;
+  return (
+    `${CONTROL_READY_PREFIX}${server.url} token ${token} inspector ${inspectorUrl(server.url, token)}` +
+    (tokenFile === undefined ? '' : ` (file ${tokenFile})`)
+  );
 }
 
 export function parseControlReadyLine(line: string): ControlAnnouncement | undefined {
-  const match = /^a76xx control ready: (http:\/\/(?:\[([^\]]+)\]|([^:/\s]+)):(\d+)) token (\S+)(?: \(file (.+)\))?\s*$/.exec(line);
+  const match = /^a76xx control ready: (http:\/\/(?:\[([^\]]+)\]|([^:/\s]+)):(\d+)) token (\S+)(?: inspector (\S+))?(?: \(file (.+)\))?\s*$/.exec(line);
   if (match === null) return undefined;
   return {
     url: match[1] as string,
     host: (match[2] ?? match[3]) as string,
     port: Number(match[4]),
     token: match[5] as string,
-    tokenFile: match[6],
+    inspector: match[6],
+    tokenFile: match[7],
   };
 }

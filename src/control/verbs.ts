@@ -142,11 +142,13 @@ const csq: VerbSpec = {
   summary: 'signal quality as AT+CSQ reports it; +CSQ: URC when AT+AUTOCSQ=1',
   params: [
     { name: 'rssi', kind: 'int', min: 0, max: 31, also: [99], help: '0-31, 99 unknown' },
-    { name: 'ber', kind: 'int', min: 0, max: 7, also: [99], optional: true, help: '0-7, 99 unknown (default: unchanged)' },
+    // Without BER: 99 (unknown), what an LTE module reports; not the previous value, which would
+    // make `csq 8` mean different things depending on what ran before.
+    { name: 'ber', kind: 'int', min: 0, max: 7, also: [99], optional: true, help: '0-7, 99 unknown (the default)' },
   ],
   run(target, args) {
     const radio = target.modem.state.radio;
-    changeSignal(target.modem, args.int('rssi'), args.optionalInt('ber') ?? radio.ber);
+    changeSignal(target.modem, args.int('rssi'), args.optionalInt('ber') ?? 99);
     return { rssi: radio.rssi, ber: radio.ber };
   },
 };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -184,9 +185,12 @@ test('token: random, stored 0600 in a 0700 directory, compared in constant time,
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'sub')).mode & 0o777, 0o700);
     assert.equal(readTokenFile(path), a);
-    // An existing file written by someone else gets 0600 too.
-    writeTokenFile(join(dir, 'loose'), a);
-    assert.equal(statSync(join(dir, 'loose')).mode & 0o777, 0o600);
+    // A file we did not make is never written into; a stale token file of ours is replaced.
+    assert.throws(() => writeTokenFile(join(dir, 'loose'), a), (err: Error) => err.name === 'TokenFileError' && /not made by a76xx/.test(err.message));
+    assert.equal(readFileSync(join(dir, 'loose'), 'utf8'), 'x');
+    writeTokenFile(path, generateToken());
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    writeTokenFile(path, a);
     assert.ok(tokenMatches(a, a));
     assert.ok(!tokenMatches(`${a}x`, a));
     removeTokenFile(path, 'another');
@@ -200,7 +204,53 @@ test('token: random, stored 0600 in a 0700 directory, compared in constant time,
 
 test('the control ready line reads back', () => {
   const line = controlReadyLine({ host: '127.0.0.1', port: 7071, url: 'http://127.0.0.1:7071', close: () => Promise.resolve() }, 'TOK', '/tmp/x y.token');
-  assert.equal(line, 'a76xx control ready: http://127.0.0.1:7071 token TOK (file /tmp/x y.token)');
-  assert.deepEqual(parseControlReadyLine(line), { url: 'http://127.0.0.1:7071', host: '127.0.0.1', port: 7071, token: 'TOK', tokenFile: '/tmp/x y.token' });
+  assert.equal(line, 'a76xx control ready: http://127.0.0.1:7071 token TOK inspector http://127.0.0.1:7071/?token=TOK (file /tmp/x y.token)');
+  assert.deepEqual(parseControlReadyLine(line), {
+    url: 'http://127.0.0.1:7071',
+    host: '127.0.0.1',
+    port: 7071,
+    token: 'TOK',
+    inspector: 'http://127.0.0.1:7071/?token=TOK',
+    tokenFile: '/tmp/x y.token',
+  });
   assert.equal(parseControlReadyLine('a76xx emulator ready: tcp 127.0.0.1:1'), undefined);
+});
+
+test('http api: a 10 MB body is answered 413, then the connection closes cleanly (no reset before the answer)', TIMEOUT, async () => {
+  await withServer(async ({ port, token }) => {
+    const size = 10 * 1024 * 1024;
+    const outcome = await new Promise<{ answer: string; error: string | undefined; ended: boolean }>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      let error: string | undefined;
+      let ended = false;
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => (ended = true));
+      socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+      socket.on('close', () => resolve({ answer: Buffer.concat(chunks).toString('latin1'), error, ended }));
+      socket.setTimeout(8000, () => socket.destroy(new Error('timeout')));
+      socket.write(
+        `POST /v1/modems/a/verbs/csq HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+      );
+      const block = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < size) {
+          sent += block.length;
+          if (!socket.write(block)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    assert.equal(outcome.error, undefined, 'no reset, no EPIPE');
+    assert.ok(outcome.ended, 'the server closed with a FIN');
+    const [head, body] = outcome.answer.split('\r\n\r\n') as [string, string];
+    assert.match(head, /^HTTP\/1\.1 413 /);
+    assert.match(head, /\r\nConnection: close\r\n/i);
+    assert.deepEqual(JSON.parse(body), { ok: false, error: { code: 'too-large', message: 'the body is larger than 65536 bytes' } });
+  });
 });

@@ -128,7 +128,7 @@ describe('a76xx emulate --count', () => {
 
         // A modem that is not there.
         const missing = await ctl(['--control', where, '--token-file', tokenFile, '--modem', '3', 'status']);
-        assert.equal(missing.code, 1);
+        assert.equal(missing.code, 2, 'an unknown modem is bad usage');
         assert.match(missing.stderr, /no modem "3"/);
       } finally {
         for (const h of hosts) h.close();

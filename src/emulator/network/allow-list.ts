@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { hostTable, HostTableError, lookupHost } from './host-table.js';
 import {
   NetworkError,
   type Endpoint,
@@ -76,7 +77,7 @@ export function resolveAllowRule(rule: AllowRuleText, hosts: ReadonlyMap<string,
   const [address, prefixText] = rule.host.split('/') as [string, string | undefined];
   let ip = address;
   if (!isIPv4(address)) {
-    const fixed = [...hosts].find(([name]) => name.toLowerCase() === address.toLowerCase())?.[1];
+    const fixed = lookupHost(hosts, address);
     if (fixed === undefined) throw new AllowRuleError(`${text}: ${address} is not in the static host table (add --host ${address}=IP)`);
     ip = fixed;
   }
@@ -87,9 +88,19 @@ export function resolveAllowRule(rule: AllowRuleText, hosts: ReadonlyMap<string,
 export class AllowList {
   constructor(readonly rules: readonly AllowRule[]) {}
 
-  /** Build from `--allow` texts and the static host table; throws AllowRuleError. */
+  /**
+   * Build from `--allow` texts and the static host table; throws AllowRuleError (a name given
+   * twice in the table, in any case, too: the rule and the resolver must mean the same entry).
+   */
   static from(values: readonly string[], hosts: ReadonlyMap<string, string> = new Map()): AllowList {
-    return new AllowList(values.map((value) => resolveAllowRule(parseAllowRule(value), hosts)));
+    let table: ReadonlyMap<string, string>;
+    try {
+      table = hostTable(hosts);
+    } catch (err) {
+      if (err instanceof HostTableError) throw new AllowRuleError(`the host table: ${err.message}`);
+      throw err;
+    }
+    return new AllowList(values.map((value) => resolveAllowRule(parseAllowRule(value), table)));
   }
 
   /** Whether `to` matches a rule. Only IPv4 destinations can. */

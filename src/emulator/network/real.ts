@@ -17,6 +17,7 @@ import {
   type UdpHandlers,
   type UdpSocket,
 } from './types.js';
+import { hostTable, lookupHost } from './host-table.js';
 
 export interface RealNetworkOptions {
   /** Static host table, consulted before the system resolver (`--host NAME=IP`). */
@@ -48,7 +49,8 @@ export class RealNetwork implements Network {
   private readonly portOffset: number;
 
   constructor(options: RealNetworkOptions = {}) {
-    this.hosts = new Map([...(options.hosts ?? new Map<string, string>())].map(([k, v]) => [k.toLowerCase(), v]));
+    // Names compare as everywhere else (host-table.ts); a name given twice throws HostTableError.
+    this.hosts = hostTable(options.hosts ?? []);
     this.staticOnly = options.staticOnly ?? false;
     this.listenAddress = options.listenAddress ?? '127.0.0.1';
     this.portOffset = options.portOffset ?? 0;
@@ -64,7 +66,7 @@ export class RealNetwork implements Network {
 
   async resolve(name: string): Promise<string> {
     if (isIPv4(name)) return name;
-    const fixed = this.hosts.get(name.toLowerCase());
+    const fixed = lookupHost(this.hosts, name);
     if (fixed !== undefined) return fixed;
     if (this.staticOnly) throw new NetworkError('not-found', `${name}: not in the static host table`);
     try {
