@@ -113,12 +113,28 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   }
 
   private moduleWrote(bytes: Buffer): void {
-    this.pacer.write(bytes);
-    // A response is in progress (a command runs) and a line of it just ended: the splice point.
-    if (this.splice.length > 0 && this.modem.holdingUrcs && !this.modem.inDataMode && bytes[bytes.length - 1] === 0x0a) {
-      const spliced = this.splice;
-      this.splice = [];
-      for (const urc of spliced) this.pacer.write(urc);
+    // A response is in progress (a command runs; the modem writes a reply as one burst): the splice
+    // point is the end of its first line.
+    const cut = this.splice.length > 0 && this.modem.holdingUrcs && !this.modem.inDataMode ? firstLineEnd(bytes) : -1;
+    if (cut < 0) {
+      this.pacer.write(bytes);
+      return;
     }
+    this.pacer.write(bytes.subarray(0, cut));
+    const spliced = this.splice;
+    this.splice = [];
+    for (const urc of spliced) this.pacer.write(urc);
+    if (cut < bytes.length) this.pacer.write(bytes.subarray(cut));
   }
+}
+
+/** The index just after the `<LF>` ending the first line with text in `bytes`, or -1. */
+function firstLineEnd(bytes: Buffer): number {
+  let text = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x0a && text) return i + 1;
+    if (b !== 0x0a && b !== 0x0d) text = true;
+  }
+  return -1;
 }

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { parseCommandLine, type AtCommand } from '../at/syntax.js';
 import { Params, ParamError } from '../at/params.js';
-import { CTRL_Z, ESC, ETX, RESULT_CODES } from '../at/result-codes.js';
+import { RESULT_CODES } from '../at/result-codes.js';
 import { cmeText, IP_ERROR_TEXT_A76XX, IP_ERROR_TEXT_SIM7600 } from '../at/errors.js';
 import { realClock, type Clock } from './clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from './config.js';
 import type { Dialect } from './dialect.js';
 import { LineEditor } from './line-editor.js';
+import { DataPhase } from './data-phase.js';
+import { InputQueue } from './input-queue.js';
 import { powerOnState, type ModemState } from './state.js';
 import { COMMANDS, LENIENT_ALIASES, S_REGISTER_KEY } from './commands/index.js';
 import {
@@ -45,17 +47,32 @@ export interface ModemEvents {
    * transports can give it), false once it may send again. See `holdInput`.
    */
   'input-hold': [boolean];
+  /**
+   * Output pressure changed: true while what the module has for the host cannot leave (the host
+   * stopped reading, or too much is held behind a prompt); the socket service then stops reading
+   * its links (see `setOutputPressure`, `outputPressure`).
+   */
+  'output-pressure': [boolean];
 }
 
-interface DataPhase {
-  request: DataRequest;
-  bytes: number[];
-  escaped: boolean;
-  overflow: boolean;
-  resolve: (result: DataResult) => void;
-}
-
-const EMPTY = Buffer.alloc(0);
+/**
+ * Bytes from the host waiting to be processed (a command runs meanwhile) above which the host's
+ * input is held (`holdInput`); released at half of it. A host is meant to wait for the final
+ * result code (spec §1.2), so only a flooding host gets here.
+ */
+export const INPUT_QUEUE_HIGH_WATER = 64 * 1024;
+/**
+ * URC bytes held (behind a command, a `>` prompt or data mode) above which the module stops
+ * reading its links (`output-pressure`): pushed data then waits in the peers' TCP windows.
+ */
+export const HELD_URC_HIGH_WATER = 64 * 1024;
+/**
+ * Held URC bytes beyond which further URCs are dropped (and logged): with links paused at
+ * HELD_URC_HIGH_WATER only what was already read (one socket read per link) can get here.
+ */
+export const HELD_URC_LIMIT = 4 * 1024 * 1024;
+/** Echo bytes gathered before they are written (one write per input chunk, or per this many). */
+const ECHO_BATCH = 4096;
 
 /**
  * The emulated module on its AT port: bytes in (`input`), bytes out (`output` events).
@@ -71,8 +88,13 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Diagnostics that are not on the wire (handler exceptions, bytes a full link lost, …). */
   readonly log: (message: string) => void;
-  private readonly editor = new LineEditor();
-  private inbox: Buffer = EMPTY;
+  private editor = new LineEditor();
+  private readonly inbox = new InputQueue();
+  /** Echo bytes not written yet (see `flushEcho`). */
+  private readonly echo = Buffer.allocUnsafe(ECHO_BATCH);
+  private echoLength = 0;
+  /** Output of the command running, written as one burst at its end (or at its prompt). */
+  private burst: Buffer[] | undefined;
   private busy = false;
   /** Bumped by `reboot()`: a command of an earlier life prints nothing more and holds nothing up. */
   private life = 0;
@@ -80,7 +102,15 @@ export class Modem extends EventEmitter<ModemEvents> {
   private dataPhase: DataPhase | undefined;
   private dataMode: DataModeHandler | undefined;
   private heldUrcs: Buffer[] = [];
+  private heldUrcBytes = 0;
+  /** URCs dropped over HELD_URC_LIMIT since power-on. */
+  droppedUrcs = 0;
+  /** Why output cannot leave (see `setOutputPressure`); empty when it can. */
+  private readonly outputStalls = new Set<string>();
+  private pressure = false;
   private dtrLevel = true;
+  /** The input push after which the last `>` prompt or `CONNECT` went out. */
+  private promptAfterPush = 0;
   /** Why input is held (see `holdInput`); empty when the host may send. */
   private readonly inputHolds = new Set<string>();
 
@@ -115,40 +145,73 @@ export class Modem extends EventEmitter<ModemEvents> {
   input(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    this.inbox = this.inbox.length === 0 ? bytes : Buffer.concat([this.inbox, bytes]);
+    this.inbox.push(bytes);
     this.pump();
   }
 
   private pump(): void {
+    for (let chunk = this.inbox.head; chunk !== undefined; chunk = this.inbox.head) {
+      const used = this.consume(chunk);
+      this.inbox.advance(used);
+      if (used < chunk.length) break; // a command runs: the rest waits for it
+    }
+    this.flushEcho();
+    this.holdInput(INPUT_QUEUE_REASON, this.inbox.length > (this.inputHeldForQueue ? INPUT_QUEUE_HIGH_WATER / 2 : INPUT_QUEUE_HIGH_WATER));
+  }
+
+  private get inputHeldForQueue(): boolean {
+    return this.inputHolds.has(INPUT_QUEUE_REASON);
+  }
+
+  /** Process bytes from the front of `chunk` until a command starts running; returns how many were used. */
+  private consume(chunk: Buffer): number {
     let pos = 0;
-    const inbox = this.inbox;
-    while (pos < inbox.length) {
+    while (pos < chunk.length) {
       // Powered off (AT+CPOF): input is lost until power-on (`reboot()`).
-      if (this.state.poweredOff) {
-        pos = inbox.length;
-        break;
+      if (this.state.poweredOff) return chunk.length;
+      if (this.editor.awaitingLf) {
+        // The terminator's LF is judged in every mode, even while the command runs (line-editor.ts).
+        if (this.editor.takeTerminatorLf(chunk[pos] as number, this.promptOut)) pos++;
+        continue;
       }
       if (this.dataPhase !== undefined) {
-        pos = this.feedDataPhase(inbox, pos);
+        pos += this.feedDataPhase(pos === 0 ? chunk : chunk.subarray(pos));
         continue;
       }
-      if (this.busy) break;
+      if (this.busy) return pos;
       if (this.dataMode !== undefined) {
-        // The inbox is the modem's own copy and is never written to: no second copy.
-        const rest = inbox.subarray(pos);
-        pos = inbox.length;
-        this.dataMode.input(rest);
-        continue;
+        // The chunk is the modem's own and is never written to: no second copy.
+        this.dataMode.input(pos === 0 ? chunk : chunk.subarray(pos));
+        return chunk.length;
       }
-      const step = this.editor.feed(inbox[pos++] as number);
+      const step = this.editor.feed(chunk[pos++] as number);
       if (step.kind === 'echo') {
-        if (this.state.serial.echo) this.emitOutput(ECHO_BYTES[step.byte] as Buffer);
+        if (this.state.serial.echo) this.echoByte(step.byte);
       } else if (step.kind === 'line') {
-        if (this.state.serial.echo) this.emitOutput(ECHO_BYTES[0x0d] as Buffer);
+        if (this.state.serial.echo) this.echoByte(0x0d);
+        this.flushEcho();
         void this.runLine(step.body, step.overflow);
       }
     }
-    this.inbox = pos >= inbox.length ? EMPTY : inbox.subarray(pos);
+    return pos;
+  }
+
+  /** Whether the byte at the head of the input arrived after the `>` prompt or `CONNECT` went out. */
+  private get promptOut(): boolean {
+    return (this.dataPhase !== undefined || this.dataMode !== undefined) && this.inbox.headSerial > this.promptAfterPush;
+  }
+
+  private echoByte(byte: number): void {
+    if (this.echoLength === ECHO_BATCH) this.flushEcho();
+    this.echo[this.echoLength++] = byte;
+  }
+
+  /** Echo goes out as typed, but as one write per input chunk rather than one per byte. */
+  private flushEcho(): void {
+    if (this.echoLength === 0) return;
+    const bytes = Buffer.from(this.echo.subarray(0, this.echoLength));
+    this.echoLength = 0;
+    this.emitOutput(bytes);
   }
 
   // ---------------------------------------------------------------- execution
@@ -156,6 +219,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   private async runLine(body: string, overflow: boolean): Promise<void> {
     this.busy = true;
     this.responseOpen = false;
+    this.burst = [];
     const life = this.life;
     let outcome: Outcome;
     try {
@@ -168,6 +232,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     }
     if (this.life !== life) return; // the module rebooted meanwhile: the command died with it
     this.writeFinal(outcome);
+    this.endBurst();
     this.busy = false;
     this.responseOpen = false;
     this.flushUrcs();
@@ -245,47 +310,29 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   private readData(request: DataRequest): Promise<DataResult> {
     this.emitOutput(Buffer.from(`\r\n${this.dialect.prompt}`, 'latin1'));
+    // The prompt ends this part of the reply: the host waits for it.
+    this.flushBurst();
+    this.promptAfterPush = this.inbox.pushed;
     return new Promise((resolve) => {
-      this.dataPhase = { request, bytes: [], escaped: false, overflow: false, resolve };
+      this.dataPhase = new DataPhase(request, resolve);
       // Bytes that arrived behind the command line are the data.
       queueMicrotask(() => this.pump());
     });
   }
 
-  /** Feed data-phase bytes from `inbox[pos]`; returns the new position. */
-  private feedDataPhase(inbox: Buffer, pos: number): number {
+  /** Feed data-phase bytes from the front of `bytes`; returns how many were used. */
+  private feedDataPhase(bytes: Buffer): number {
     const phase = this.dataPhase as DataPhase;
-    const echo = this.state.serial.echo && this.state.ip.dataEcho;
-    const start = pos;
-    let result: DataResult | undefined;
-    if ('length' in phase.request) {
-      const take = Math.min(phase.request.length - phase.bytes.length, inbox.length - pos);
-      for (let i = 0; i < take; i++) phase.bytes.push(inbox[pos + i] as number);
-      pos += take;
-      if (phase.bytes.length === phase.request.length) result = { kind: 'data', data: Buffer.from(phase.bytes) };
-    } else {
-      while (pos < inbox.length && result === undefined) {
-        const b = inbox[pos++] as number;
-        if (phase.escaped) {
-          phase.escaped = false;
-          this.pushVariable(phase, b);
-        } else if (b === ETX) {
-          phase.escaped = true;
-        } else if (b === CTRL_Z) {
-          result = phase.overflow ? { kind: 'overflow' } : { kind: 'data', data: Buffer.from(phase.bytes) };
-        } else if (b === ESC) {
-          result = { kind: 'cancelled' };
-        } else {
-          this.pushVariable(phase, b);
-        }
-      }
+    const { used, result } = phase.feed(bytes);
+    if (used > 0 && this.state.serial.echo && this.state.ip.dataEcho) {
+      this.emitOutput(Buffer.from(bytes.subarray(0, used)));
+      this.flushBurst();
     }
-    if (echo && pos > start) this.emitOutput(Buffer.from(inbox.subarray(start, pos)));
     if (result !== undefined) {
       this.dataPhase = undefined;
       phase.resolve(result);
     }
-    return pos;
+    return used;
   }
 
   /** Whether a CIPSEND-style data phase is collecting bytes (so input is data, not commands). */
@@ -293,18 +340,18 @@ export class Modem extends EventEmitter<ModemEvents> {
     return this.dataPhase !== undefined;
   }
 
-  private pushVariable(phase: DataPhase, byte: number): void {
-    const max = 'max' in phase.request ? phase.request.max : Infinity;
-    if (phase.bytes.length >= max) phase.overflow = true;
-    else phase.bytes.push(byte);
-  }
-
   // ---------------------------------------------------------------- data mode (transparent)
 
-  /** Route all host input to `handler` until `leaveDataMode`. URCs are held meanwhile. */
-  enterDataMode(handler: DataModeHandler): void {
+  /**
+   * Route all host input to `handler` until `leaveDataMode`. URCs are held meanwhile.
+   * `afterCommandLine` false: the module entered data mode by itself (an accepted connection), so
+   * the next byte is data even if it is an LF (see line-editor.ts on the terminator's LF).
+   */
+  enterDataMode(handler: DataModeHandler, afterCommandLine = true): void {
     this.dataMode = handler;
+    this.promptAfterPush = this.inbox.pushed;
     this.editor.reset();
+    if (!afterCommandLine) this.editor.forgetLf();
   }
 
   leaveDataMode(): void {
@@ -321,7 +368,8 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Raw bytes to the host in data mode (network → UART). */
   writeData(bytes: Uint8Array): void {
-    this.emitOutput(Buffer.from(bytes));
+    this.flushBurst();
+    this.emitOutput(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
 
   // ---------------------------------------------------------------- input flow control
@@ -367,8 +415,48 @@ export class Modem extends EventEmitter<ModemEvents> {
   /** An unsolicited block already framed (pushed data: `RECV FROM…+IPD…<data>`). */
   urcRaw(bytes: Buffer): void {
     if (this.state.poweredOff) return;
-    if (this.holdingUrcs) this.heldUrcs.push(bytes);
-    else this.emitOutput(bytes);
+    if (!this.holdingUrcs) {
+      this.emitOutput(bytes);
+      return;
+    }
+    if (this.heldUrcBytes + bytes.length > HELD_URC_LIMIT) {
+      if (this.droppedUrcs++ === 0) this.log(`held URCs over ${HELD_URC_LIMIT} bytes: dropping URCs`);
+      return;
+    }
+    this.heldUrcs.push(bytes);
+    this.heldUrcBytes += bytes.length;
+    this.updatePressure();
+  }
+
+  // ---------------------------------------------------------------- output pressure
+
+  /**
+   * A transport tells whether output to the host can leave (`full` false) or piles up because the
+   * host does not read (`full` true), for `source` (`tcp`, `pty`, `pacer`, …). While any source is
+   * full, or too many URC bytes are held, `outputPressure` is true and `output-pressure` says so.
+   */
+  setOutputPressure(source: string, full: boolean): void {
+    if (full) this.outputStalls.add(source);
+    else this.outputStalls.delete(source);
+    this.updatePressure();
+  }
+
+  /** True while the module's output to the host is backed up (see `setOutputPressure`). */
+  get outputPressure(): boolean {
+    return this.pressure;
+  }
+
+  /** Bytes of URCs held right now. */
+  get heldUrcLength(): number {
+    return this.heldUrcBytes;
+  }
+
+  private updatePressure(): void {
+    const held = this.pressure ? this.heldUrcBytes > HELD_URC_HIGH_WATER / 2 : this.heldUrcBytes > HELD_URC_HIGH_WATER;
+    const pressure = this.outputStalls.size > 0 || held;
+    if (pressure === this.pressure) return;
+    this.pressure = pressure;
+    this.emit('output-pressure', pressure);
   }
 
   /** Whether URCs are being held right now. */
@@ -425,20 +513,47 @@ export class Modem extends EventEmitter<ModemEvents> {
     else this.emitOutput(Buffer.from(numeric === undefined ? `${text}\r\n` : `${numeric}\r`, 'latin1'));
   }
 
+  /** Write the held URCs in order, each as its own write (linear: no shifting of a long list). */
   private flushUrcs(): void {
-    while (this.heldUrcs.length > 0 && !this.holdingUrcs) {
-      this.emitOutput(this.heldUrcs.shift() as Buffer);
+    const held = this.heldUrcs;
+    let i = 0;
+    while (i < held.length && !this.holdingUrcs) {
+      const bytes = held[i++] as Buffer;
+      this.heldUrcBytes -= bytes.length;
+      this.emitOutput(bytes);
     }
+    if (i > 0) this.heldUrcs = i === held.length ? [] : held.slice(i);
+    this.updatePressure();
   }
 
   private emitOutput(bytes: Buffer): void {
-    this.emit('output', bytes);
+    if (this.burst !== undefined) this.burst.push(bytes);
+    else this.emit('output', bytes);
+  }
+
+  /**
+   * Write what the running command printed so far as one burst (a UART sends a reply back to back,
+   * so a host reading after an idle gap gets it whole); keep collecting.
+   */
+  private flushBurst(): void {
+    const burst = this.burst;
+    if (burst === undefined || burst.length === 0) return;
+    this.burst = [];
+    this.emit('output', burst.length === 1 ? (burst[0] as Buffer) : Buffer.concat(burst));
+  }
+
+  private endBurst(): void {
+    this.flushBurst();
+    this.burst = undefined;
   }
 
   // ---------------------------------------------------------------- reset
 
   /** Reboot: drop every connection, restore power-on state, print the boot URCs. */
   reboot(): void {
+    // What the old life printed still goes out, before the boot URCs.
+    this.flushEcho();
+    this.endBurst();
     this.life++;
     this.emit('reset');
     this.dataMode = undefined;
@@ -452,9 +567,11 @@ export class Modem extends EventEmitter<ModemEvents> {
       this.dataPhase = undefined;
       phase.resolve({ kind: 'cancelled' });
     }
-    this.editor.reset();
-    this.inbox = EMPTY;
+    this.editor = new LineEditor();
+    this.inbox.clear();
     this.heldUrcs = [];
+    this.heldUrcBytes = 0;
+    this.updatePressure();
     // A command still running belongs to the old life (runLine drops its result).
     this.busy = false;
     this.responseOpen = false;
@@ -470,4 +587,5 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 }
 
-const ECHO_BYTES: Buffer[] = Array.from({ length: 256 }, (_, b) => Buffer.from([b]));
+/** The reason `holdInput` is given while the input queue is over INPUT_QUEUE_HIGH_WATER. */
+const INPUT_QUEUE_REASON = 'input queue full';
