@@ -65,7 +65,11 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
         clock: modem.clock,
         rate: () => modem.state.serial.lineBaud,
         enabled: options.pacing ?? false,
-        ...(options.onPressure !== undefined ? { onPressure: options.onPressure } : {}),
+        // A paced line that falls behind is a host that does not read, for the modem too.
+        onPressure: (full: boolean) => {
+          modem.setOutputPressure('pacer', full);
+          options.onPressure?.(full);
+        },
       },
     );
     modem.on('output', this.fromModule);
@@ -75,6 +79,11 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   /** The modem asks the host to stop sending (see `Modem.holdInput`). */
   get inputHeld(): boolean {
     return this.modem.inputHeld;
+  }
+
+  /** The transport's word on whether the host reads (see `ModuleSide.setOutputPressure`). */
+  setOutputPressure(source: string, full: boolean): void {
+    this.modem.setOutputPressure(source, full);
   }
 
   /** Bytes from the host. */

@@ -89,8 +89,8 @@ export class Link {
   receiver: LinkReceiver | undefined;
   /** Link 0 in transparent mode (CIPSEND does not apply to it). */
   transparent = false;
-  /** The socket is paused because the receive buffer is full. */
-  paused = false;
+  /** Why the link's socket is not read (see `holdReading`). */
+  private readonly readHolds = new Set<ReadHold>();
   /** Cancels an open in progress. */
   abortOpen: (() => void) | undefined;
 
@@ -105,7 +105,30 @@ export class Link {
   get defaultDestination(): Endpoint | undefined {
     return this.remote;
   }
+
+  /** The TCP socket is not read (for any `ReadHold`): the peer feels TCP back-pressure. */
+  get paused(): boolean {
+    return this.readHolds.size > 0;
+  }
+
+  /** Stop (`on`) or resume reading the TCP socket for `reason`; it reads while no reason holds it. */
+  holdReading(reason: ReadHold, on: boolean): void {
+    const before = this.readHolds.size > 0;
+    if (on) this.readHolds.add(reason);
+    else this.readHolds.delete(reason);
+    const after = this.readHolds.size > 0;
+    if (before === after || this.tcp === undefined) return;
+    if (after) this.tcp.pause();
+    else this.tcp.resume();
+  }
 }
+
+/**
+ * Why a link's socket is not read: its receive buffer is full (buffer mode), the host does not
+ * read what the module prints (`Modem.outputPressure`, push and transparent mode), or transparent
+ * mode holds link 0's data while the port is in command mode.
+ */
+export type ReadHold = 'rx-buffer' | 'host' | 'transparent-held';
 
 /** A listening TCP server (AT+SERVERSTART; filled in by the server feature). */
 export interface ServerSlot {
@@ -223,8 +246,32 @@ export class SocketService {
   private timers: Set<Timer> | undefined;
   private netTimer: Timer | undefined;
 
+  /**
+   * Datagrams dropped because the host does not read what the module prints (push or transparent
+   * mode under `Modem.outputPressure`): a UART that cannot take more loses them, as a full socket
+   * buffer would. Shown by `ctl status` (counters.udpDroppedForHost).
+   */
+  udpDroppedForHost = 0;
+
   constructor(private readonly modem: Modem) {
     modem.on('reset', () => this.reset());
+    modem.on('output-pressure', (full) => this.followHostPressure(full));
+  }
+
+  /** Whether what `link` receives goes to the host at once (push mode, transparent) rather than to a buffer. */
+  private deliversToHost(link: Link): boolean {
+    return link.receiver !== undefined || this.ip.rxmode === 0;
+  }
+
+  /**
+   * The host stopped reading (or too much is held behind a prompt): stop reading the links whose
+   * data would go to it, so their peers feel TCP back-pressure; read them again once it drains.
+   */
+  private followHostPressure(full: boolean): void {
+    for (const link of this.links) {
+      if (link === undefined || link.state !== 'open') continue;
+      link.holdReading('host', full && this.deliversToHost(link));
+    }
   }
 
   private get ip(): IpState {
@@ -494,6 +541,7 @@ export class SocketService {
   }
 
   private attachTcp(link: Link, connection: TcpConnection): void {
+    if (this.modem.outputPressure && this.deliversToHost(link)) link.holdReading('host', true);
     connection.attach({
       data: (chunk) => this.received(link, chunk, link.remote ?? connection.remote),
       // FIN and RST alike are "closed by remote (passive)", +IPCLOSE reason 1 (spec §4).
@@ -658,6 +706,10 @@ export class SocketService {
 
   private received(link: Link, chunk: Buffer, from: Endpoint): void {
     if (this.links[link.index] !== link || chunk.length === 0) return;
+    if (link.udp !== undefined && this.modem.outputPressure && this.deliversToHost(link)) {
+      this.udpDroppedForHost++;
+      return;
+    }
     link.counters.received += chunk.length;
     if (link.receiver !== undefined) link.receiver.data(chunk, from);
     else if (this.ip.rxmode === 0) this.push(link.index, chunk, from);
@@ -701,10 +753,7 @@ export class SocketService {
     const wasEmpty = rx.length === 0;
     rx.push(chunk, from);
     if (wasEmpty || this.modem.dialect.rxgetNotify === 'every-packet') this.modem.urc(`+CIPRXGET: 1,${link.index}`);
-    if (link.tcp !== undefined && rx.length >= RX_BUFFER_LIMIT && !link.paused) {
-      link.paused = true;
-      link.tcp.pause();
-    }
+    if (rx.length >= RX_BUFFER_LIMIT) link.holdReading('rx-buffer', true);
   }
 
   /** AT+CIPRXGET=2/3: take up to `max` buffered bytes of slot `index` (open or not). */
@@ -719,10 +768,7 @@ export class SocketService {
   private resumeIfRoom(index: number): void {
     const link = this.links[index];
     const rx = this.rx[index] as RxBuffer;
-    if (link?.paused && rx.length < RX_BUFFER_LIMIT) {
-      link.paused = false;
-      link.tcp?.resume();
-    }
+    if (link !== undefined && rx.length < RX_BUFFER_LIMIT) link.holdReading('rx-buffer', false);
   }
 
   /**

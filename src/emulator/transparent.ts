@@ -76,8 +76,6 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** Link bytes not written to the host yet: before `CONNECT`, or in command mode after `+++`. */
   private held: Buffer[] = [];
   private heldBytes = 0;
-  /** TCP reading stopped because `held` is full. */
-  private readingPaused = false;
   /** The link ended before `CONNECT` was printed. */
   private endedEarly: LinkCloseReason | undefined;
   /** Stops waiting for the `+CLIENT` line to be printed (accepted connections). */
@@ -285,11 +283,8 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     if (link?.udp !== undefined && this.heldBytes + chunk.length > RX_BUFFER_LIMIT) return;
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (link?.tcp !== undefined && this.heldBytes >= RX_BUFFER_LIMIT && !this.readingPaused) {
-      // The peer feels TCP back-pressure until ATO releases the bytes.
-      this.readingPaused = true;
-      link.tcp.pause();
-    }
+    // The peer feels TCP back-pressure until ATO releases the bytes.
+    if (this.heldBytes >= RX_BUFFER_LIMIT) link?.holdReading('transparent-held', true);
   }
 
   private releaseHeld(): void {
@@ -297,10 +292,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     this.held = [];
     this.heldBytes = 0;
     for (const chunk of held) this.modem.writeData(chunk);
-    if (this.readingPaused) {
-      this.readingPaused = false;
-      this.link?.tcp?.resume();
-    }
+    this.link?.holdReading('transparent-held', false);
   }
 
   /** The link ended (LinkReceiver): the service already freed it. */
