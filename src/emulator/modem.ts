@@ -452,6 +452,9 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 
   private updatePressure(): void {
+    // A host that does not read gets no more echo either: its input waits until it reads again
+    // (held URCs alone do not hold it: the host must be able to finish a `>` prompt).
+    this.holdInput(HOST_NOT_READING_REASON, this.outputStalls.size > 0);
     const held = this.pressure ? this.heldUrcBytes > HELD_URC_HIGH_WATER / 2 : this.heldUrcBytes > HELD_URC_HIGH_WATER;
     const pressure = this.outputStalls.size > 0 || held;
     if (pressure === this.pressure) return;
@@ -589,3 +592,5 @@ export class Modem extends EventEmitter<ModemEvents> {
 
 /** The reason `holdInput` is given while the input queue is over INPUT_QUEUE_HIGH_WATER. */
 const INPUT_QUEUE_REASON = 'input queue full';
+/** The reason `holdInput` is given while a transport reports that the host does not read. */
+const HOST_NOT_READING_REASON = 'host not reading';
