@@ -9,6 +9,9 @@ import type { Dialect } from './dialect.js';
 import { LineEditor } from './line-editor.js';
 import { DataPhase } from './data-phase.js';
 import { InputQueue } from './input-queue.js';
+import { PortOutput } from './port-output.js';
+
+export { HELD_URC_HIGH_WATER, HELD_URC_LIMIT } from './port-output.js';
 import { powerOnState, type ModemState } from './state.js';
 import { COMMANDS, LENIENT_ALIASES, S_REGISTER_KEY } from './commands/index.js';
 import {
@@ -62,15 +65,10 @@ export interface ModemEvents {
  */
 export const INPUT_QUEUE_HIGH_WATER = 64 * 1024;
 /**
- * URC bytes held (behind a command, a `>` prompt or data mode) above which the module stops
- * reading its links (`output-pressure`): pushed data then waits in the peers' TCP windows.
+ * Command-mode bytes one modem processes per turn of the event loop; more wait for the next turn
+ * (a 5 MB line in one chunk must not stall the other modems of a fleet).
  */
-export const HELD_URC_HIGH_WATER = 64 * 1024;
-/**
- * Held URC bytes beyond which further URCs are dropped (and logged): with links paused at
- * HELD_URC_HIGH_WATER only what was already read (one socket read per link) can get here.
- */
-export const HELD_URC_LIMIT = 4 * 1024 * 1024;
+export const COMMAND_BYTES_PER_TURN = 64 * 1024;
 /** Echo bytes gathered before they are written (one write per input chunk, or per this many). */
 const ECHO_BATCH = 4096;
 
@@ -90,24 +88,33 @@ export class Modem extends EventEmitter<ModemEvents> {
   readonly log: (message: string) => void;
   private editor = new LineEditor();
   private readonly inbox = new InputQueue();
+  /** Command-mode bytes this turn of the event loop may still process (COMMAND_BYTES_PER_TURN). */
+  private turnBudget = 0;
+  private resumeScheduled = false;
   /** Echo bytes not written yet (see `flushEcho`). */
   private readonly echo = Buffer.allocUnsafe(ECHO_BATCH);
   private echoLength = 0;
-  /** Output of the command running, written as one burst at its end (or at its prompt). */
-  private burst: Buffer[] | undefined;
+  /** Replies as bursts, held URCs, output pressure (port-output.ts). */
+  private readonly out = new PortOutput({
+    write: (bytes) => this.emit('output', bytes),
+    holding: () => this.holdingUrcs,
+    pressureChanged: (full, hostStalled) => {
+      // A host that does not read gets no more echo either: its input waits until it reads again
+      // (held URCs alone do not hold it: the host must be able to finish a `>` prompt).
+      this.holdInput(HOST_NOT_READING_REASON, hostStalled);
+      if (full === this.pressureReported) return;
+      this.pressureReported = full;
+      this.emit('output-pressure', full);
+    },
+    log: (message) => this.log(message),
+  });
+  private pressureReported = false;
   private busy = false;
   /** Bumped by `reboot()`: a command of an earlier life prints nothing more and holds nothing up. */
   private life = 0;
   private responseOpen = false;
   private dataPhase: DataPhase | undefined;
   private dataMode: DataModeHandler | undefined;
-  private heldUrcs: Buffer[] = [];
-  private heldUrcBytes = 0;
-  /** URCs dropped over HELD_URC_LIMIT since power-on. */
-  droppedUrcs = 0;
-  /** Why output cannot leave (see `setOutputPressure`); empty when it can. */
-  private readonly outputStalls = new Set<string>();
-  private pressure = false;
   private dtrLevel = true;
   /** The input push after which the last `>` prompt or `CONNECT` went out. */
   private promptAfterPush = 0;
@@ -150,10 +157,21 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 
   private pump(): void {
+    this.turnBudget = COMMAND_BYTES_PER_TURN;
     for (let chunk = this.inbox.head; chunk !== undefined; chunk = this.inbox.head) {
       const used = this.consume(chunk);
       this.inbox.advance(used);
-      if (used < chunk.length) break; // a command runs: the rest waits for it
+      if (used < chunk.length) break; // a command runs, or this turn's budget is spent: the rest waits
+    }
+    if (this.turnBudget <= 0 && !this.resumeScheduled && this.inbox.length > 0) {
+      // Fairness (fleet mode): a host typing megabytes without a <CR> gets one budget per turn of
+      // the event loop, so the other modems in the process are served in between.
+      this.resumeScheduled = true;
+      const life = this.life;
+      setImmediate(() => {
+        this.resumeScheduled = false;
+        if (this.life === life) this.pump();
+      });
     }
     this.flushEcho();
     this.holdInput(INPUT_QUEUE_REASON, this.inbox.length > (this.inputHeldForQueue ? INPUT_QUEUE_HIGH_WATER / 2 : INPUT_QUEUE_HIGH_WATER));
@@ -184,6 +202,7 @@ export class Modem extends EventEmitter<ModemEvents> {
         this.dataMode.input(pos === 0 ? chunk : chunk.subarray(pos));
         return chunk.length;
       }
+      if (this.turnBudget-- <= 0) return pos;
       const step = this.editor.feed(chunk[pos++] as number);
       if (step.kind === 'echo') {
         if (this.state.serial.echo) this.echoByte(step.byte);
@@ -219,7 +238,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   private async runLine(body: string, overflow: boolean): Promise<void> {
     this.busy = true;
     this.responseOpen = false;
-    this.burst = [];
+    this.out.beginBurst();
     const life = this.life;
     let outcome: Outcome;
     try {
@@ -232,7 +251,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     }
     if (this.life !== life) return; // the module rebooted meanwhile: the command died with it
     this.writeFinal(outcome);
-    this.endBurst();
+    this.out.endBurst();
     this.busy = false;
     this.responseOpen = false;
     this.flushUrcs();
@@ -311,7 +330,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   private readData(request: DataRequest): Promise<DataResult> {
     this.emitOutput(Buffer.from(`\r\n${this.dialect.prompt}`, 'latin1'));
     // The prompt ends this part of the reply: the host waits for it.
-    this.flushBurst();
+    this.out.flushBurst();
     this.promptAfterPush = this.inbox.pushed;
     return new Promise((resolve) => {
       this.dataPhase = new DataPhase(request, resolve);
@@ -326,7 +345,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     const { used, result } = phase.feed(bytes);
     if (used > 0 && this.state.serial.echo && this.state.ip.dataEcho) {
       this.emitOutput(Buffer.from(bytes.subarray(0, used)));
-      this.flushBurst();
+      this.out.flushBurst();
     }
     if (result !== undefined) {
       this.dataPhase = undefined;
@@ -368,7 +387,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Raw bytes to the host in data mode (network → UART). */
   writeData(bytes: Uint8Array): void {
-    this.flushBurst();
+    this.out.flushBurst();
     this.emitOutput(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
 
@@ -415,20 +434,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   /** An unsolicited block already framed (pushed data: `RECV FROM…+IPD…<data>`). */
   urcRaw(bytes: Buffer): void {
     if (this.state.poweredOff) return;
-    if (!this.holdingUrcs) {
-      this.emitOutput(bytes);
-      return;
-    }
-    if (this.heldUrcBytes + bytes.length > HELD_URC_LIMIT) {
-      if (this.droppedUrcs++ === 0) this.log(`held URCs over ${HELD_URC_LIMIT} bytes: dropping URCs`);
-      return;
-    }
-    this.heldUrcs.push(bytes);
-    this.heldUrcBytes += bytes.length;
-    this.updatePressure();
+    this.out.urc(bytes);
   }
-
-  // ---------------------------------------------------------------- output pressure
 
   /**
    * A transport tells whether output to the host can leave (`full` false) or piles up because the
@@ -436,30 +443,22 @@ export class Modem extends EventEmitter<ModemEvents> {
    * full, or too many URC bytes are held, `outputPressure` is true and `output-pressure` says so.
    */
   setOutputPressure(source: string, full: boolean): void {
-    if (full) this.outputStalls.add(source);
-    else this.outputStalls.delete(source);
-    this.updatePressure();
+    this.out.setStall(source, full);
   }
 
   /** True while the module's output to the host is backed up (see `setOutputPressure`). */
   get outputPressure(): boolean {
-    return this.pressure;
+    return this.out.pressure;
   }
 
   /** Bytes of URCs held right now. */
   get heldUrcLength(): number {
-    return this.heldUrcBytes;
+    return this.out.heldLength;
   }
 
-  private updatePressure(): void {
-    // A host that does not read gets no more echo either: its input waits until it reads again
-    // (held URCs alone do not hold it: the host must be able to finish a `>` prompt).
-    this.holdInput(HOST_NOT_READING_REASON, this.outputStalls.size > 0);
-    const held = this.pressure ? this.heldUrcBytes > HELD_URC_HIGH_WATER / 2 : this.heldUrcBytes > HELD_URC_HIGH_WATER;
-    const pressure = this.outputStalls.size > 0 || held;
-    if (pressure === this.pressure) return;
-    this.pressure = pressure;
-    this.emit('output-pressure', pressure);
+  /** URCs dropped (held URCs over HELD_URC_LIMIT) since the process started. */
+  get droppedUrcs(): number {
+    return this.out.droppedUrcs;
   }
 
   /** Whether URCs are being held right now. */
@@ -516,38 +515,12 @@ export class Modem extends EventEmitter<ModemEvents> {
     else this.emitOutput(Buffer.from(numeric === undefined ? `${text}\r\n` : `${numeric}\r`, 'latin1'));
   }
 
-  /** Write the held URCs in order, each as its own write (linear: no shifting of a long list). */
   private flushUrcs(): void {
-    const held = this.heldUrcs;
-    let i = 0;
-    while (i < held.length && !this.holdingUrcs) {
-      const bytes = held[i++] as Buffer;
-      this.heldUrcBytes -= bytes.length;
-      this.emitOutput(bytes);
-    }
-    if (i > 0) this.heldUrcs = i === held.length ? [] : held.slice(i);
-    this.updatePressure();
+    this.out.flushHeld();
   }
 
   private emitOutput(bytes: Buffer): void {
-    if (this.burst !== undefined) this.burst.push(bytes);
-    else this.emit('output', bytes);
-  }
-
-  /**
-   * Write what the running command printed so far as one burst (a UART sends a reply back to back,
-   * so a host reading after an idle gap gets it whole); keep collecting.
-   */
-  private flushBurst(): void {
-    const burst = this.burst;
-    if (burst === undefined || burst.length === 0) return;
-    this.burst = [];
-    this.emit('output', burst.length === 1 ? (burst[0] as Buffer) : Buffer.concat(burst));
-  }
-
-  private endBurst(): void {
-    this.flushBurst();
-    this.burst = undefined;
+    this.out.write(bytes);
   }
 
   // ---------------------------------------------------------------- reset
@@ -556,7 +529,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   reboot(): void {
     // What the old life printed still goes out, before the boot URCs.
     this.flushEcho();
-    this.endBurst();
+    this.out.endBurst();
     this.life++;
     this.emit('reset');
     this.dataMode = undefined;
@@ -572,9 +545,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     }
     this.editor = new LineEditor();
     this.inbox.clear();
-    this.heldUrcs = [];
-    this.heldUrcBytes = 0;
-    this.updatePressure();
+    this.out.clear();
     // A command still running belongs to the old life (runLine drops its result).
     this.busy = false;
     this.responseOpen = false;
