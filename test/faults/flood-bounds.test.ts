@@ -17,7 +17,7 @@ import { exitOf, spawnCli, type CliProcess } from '../e2e/spawn-cli.js';
  * EXIT_MS. The figures measured are in README "Reliability".
  */
 
-const FLOOD_MS = 3000;
+const FLOOD_MS = 2000;
 const RSS_LIMIT_MIB = 200;
 const ANSWER_MS = 2000;
 const EXIT_MS = 5000;

@@ -13,7 +13,7 @@ import { exitOf, spawnCli } from '../e2e/spawn-cli.js';
  */
 
 const COUNT = 20;
-const FLOOD_MS = 3000;
+const FLOOD_MS = 2000;
 const RSS_LIMIT_MIB = 250;
 /** Bounds for the other modems' AT round trips while the two misbehave (a busy shared machine). */
 const MEDIAN_LIMIT_MS = 100;
