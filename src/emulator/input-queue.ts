@@ -47,8 +47,9 @@ export class InputQueue {
     }
     this.first++;
     if (this.first === this.chunks.length) {
-      this.chunks = [];
-      this.serials = [];
+      // Emptied (the usual case: every chunk used at once): reuse the arrays.
+      this.chunks.length = 0;
+      this.serials.length = 0;
       this.first = 0;
     } else if (this.first >= 1024 && this.first * 2 >= this.chunks.length) {
       this.chunks = this.chunks.slice(this.first);

@@ -174,7 +174,9 @@ export class Modem extends EventEmitter<ModemEvents> {
       });
     }
     this.flushEcho();
-    this.holdInput(INPUT_QUEUE_REASON, this.inbox.length > (this.inputHeldForQueue ? INPUT_QUEUE_HIGH_WATER / 2 : INPUT_QUEUE_HIGH_WATER));
+    const held = this.inputHeldForQueue;
+    const full = this.inbox.length > (held ? INPUT_QUEUE_HIGH_WATER / 2 : INPUT_QUEUE_HIGH_WATER);
+    if (full !== held) this.holdInput(INPUT_QUEUE_REASON, full);
   }
 
   private get inputHeldForQueue(): boolean {
