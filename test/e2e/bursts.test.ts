@@ -23,10 +23,16 @@ const WAIT_MS = 3000;
 const skipPty = process.platform === 'win32' ? 'no pseudo-terminals on Windows' : false;
 const PAYLOAD = Buffer.from(Array.from({ length: 1500 }, (_, i) => 0x20 + (i % 90)));
 
-/** The reads of a host, one by one. */
+/**
+ * The reads of a host, one by one. `gapMs` > 0 joins chunks that arrive less than that apart, as
+ * a UART driver hands over bytes after an idle gap (a PTY's line discipline may cut one write into
+ * several reads on a busy machine; TCP is read strictly, one data event per reply).
+ */
 class Reads {
   private readonly queue: Buffer[] = [];
   private wake: (() => void) | undefined;
+
+  constructor(private readonly gapMs = 0) {}
 
   readonly push = (bytes: Buffer): void => {
     this.queue.push(bytes);
@@ -48,7 +54,13 @@ class Reads {
       });
       this.wake = undefined;
     }
-    return this.queue.shift() as Buffer;
+    let read = this.queue.shift() as Buffer;
+    while (this.gapMs > 0) {
+      await new Promise((r) => setTimeout(r, this.gapMs));
+      if (this.queue.length === 0) break;
+      read = Buffer.concat([read, ...this.queue.splice(0)]);
+    }
+    return read;
   }
 
   /** Put the rest of a read back: it holds more than one reply (bursts that queued up together). */
@@ -121,7 +133,8 @@ test('pty: a host taking one read per reply gets every reply whole', { skip: ski
   const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   const endpoint = await servePty(modem);
   const port = new SerialPort({ path: endpoint.path, baudRate: 115200, autoOpen: false });
-  const reads = new Reads();
+  // An idle gap of 2 ms, far below the time between replies here (each waits for the host).
+  const reads = new Reads(2);
   port.on('data', reads.push);
   try {
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
