@@ -202,7 +202,7 @@ export async function transparentGoodput(options: GoodputOptions): Promise<Row> 
     unit: 'B/s',
     baseline: median(runs.baseline.map((r) => r.rate)),
     baselineIs: 'plain Node TCP relay, same host and sink',
-    goal: { on: 'ratio', atLeast: 0.8 },
+    goal: { on: 'ratio', atLeast: 0.9 },
     detail: {
       rounds: options.rounds,
       windowMs: options.windowMs,
@@ -288,7 +288,7 @@ export async function commandGoodput(options: GoodputOptions): Promise<Row> {
     unit: 'B/s',
     baseline: median(runs.baseline.map((r) => r.rate)),
     baselineIs: 'plain Node TCP relay, 1500-byte chunks one at a time, same echo peer',
-    goal: { on: 'ratio', atLeast: 0.3 },
+    goal: { on: 'ratio', atLeast: 0.7 },
     detail: {
       rounds: options.rounds,
       windowMs: options.windowMs,

@@ -38,7 +38,8 @@ const isNameChar = (c: string): boolean => /^[A-Za-z0-9_]$/.test(c);
  * Parse the body of a command line (the text after `AT`, without the terminating `<CR>`).
  * An empty body is a plain `AT`: no commands.
  */
-export function parseCommandLine(body: string): AtCommand[] {
+export function parseCommandLine(line: string): AtCommand[] {
+  const body = withoutIgnoredSpaces(line);
   const commands: AtCommand[] = [];
   let i = 0;
   while (i < body.length) {
@@ -107,6 +108,36 @@ export function parseCommandLine(body: string): AtCommand[] {
     throw new SyntaxError(`unexpected ${JSON.stringify(c)} at ${start}`);
   }
   return commands;
+}
+
+/** The separators around which V.250 ignores spaces (and the ends of the line). */
+const SEPARATORS = new Set(['?', '=', ';', ',']);
+
+/**
+ * The body without the spaces V.250 lets a host put outside quoted strings: at either end of the
+ * line and around `?`, `=`, `;` and `,` (`AT+COPS? `, `AT+CSQ ;+CREG?`, `AT+CIPOPEN = 0 , "TCP"`).
+ * A space between two other characters (`ATE0 V1`) stays: it separates basic commands, and inside
+ * a bare value (`12 34`) it is not a number.
+ */
+export function withoutIgnoredSpaces(body: string): string {
+  if (!body.includes(' ')) return body;
+  let out = '';
+  let quoted = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charAt(i);
+    if (c === '"') quoted = !quoted;
+    if (c !== ' ' || quoted) {
+      out += c;
+      continue;
+    }
+    let next = i + 1;
+    while (body.charAt(next) === ' ') next++;
+    const before = out.charAt(out.length - 1);
+    const after = body.charAt(next);
+    if (out === '' || after === '' || SEPARATORS.has(before) || SEPARATORS.has(after)) continue;
+    out += c;
+  }
+  return out;
 }
 
 function basic(name: string, digits: string, text: string): AtCommand {

@@ -13,14 +13,32 @@ import { escapeBytes, unescapeBytes } from './escape.js';
  *   ! verb arg …                    an action of the test (wait, a peer sends, …)
  *
  * Texts use the escapes of `escapeBytes` (`\r`, `\n`, `\xNN`, `\\`) and `${NAME}` variables.
+ *
+ * A `>` line ends with the host's line terminator: `<CR>` by default, `<CR><LF>` with
+ * `{ terminator: 'crlf' }` (its echo is still `<text><CR>`: the module does not echo the LF), so
+ * one transcript checks both kinds of host.
  */
+export type LineTerminator = 'cr' | 'crlf';
+
+export interface TranscriptOptions {
+  /** What ends each `>` line (default `cr`). */
+  readonly terminator?: LineTerminator;
+}
+
+/** Both terminators, for tests that run a transcript once with each. */
+export const LINE_TERMINATORS: readonly LineTerminator[] = ['cr', 'crlf'];
 export type TranscriptStep =
   | { readonly kind: 'send'; readonly bytes: Buffer; readonly line: number }
   | { readonly kind: 'expect'; readonly bytes: Buffer; readonly line: number }
   | { readonly kind: 'action'; readonly verb: string; readonly args: readonly string[]; readonly line: number };
 
-export function parseTranscript(text: string, vars: Readonly<Record<string, string | number>> = {}): TranscriptStep[] {
+export function parseTranscript(
+  text: string,
+  vars: Readonly<Record<string, string | number>> = {},
+  options: TranscriptOptions = {},
+): TranscriptStep[] {
   const steps: TranscriptStep[] = [];
+  const terminator = options.terminator === 'crlf' ? CRLF : CR;
   let echo = false;
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
@@ -36,9 +54,9 @@ export function parseTranscript(text: string, vars: Readonly<Record<string, stri
     const body = match[2] ?? '';
     switch (tag) {
       case '>': {
-        const bytes = Buffer.concat([unescapeBytes(body), CR]);
-        steps.push({ kind: 'send', bytes, line });
-        if (echo) steps.push({ kind: 'expect', bytes, line });
+        const typed = unescapeBytes(body);
+        steps.push({ kind: 'send', bytes: Buffer.concat([typed, terminator]), line });
+        if (echo) steps.push({ kind: 'expect', bytes: Buffer.concat([typed, CR]), line });
         break;
       }
       case '>>':

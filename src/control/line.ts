@@ -65,7 +65,11 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
         clock: modem.clock,
         rate: () => modem.state.serial.lineBaud,
         enabled: options.pacing ?? false,
-        ...(options.onPressure !== undefined ? { onPressure: options.onPressure } : {}),
+        // A paced line that falls behind is a host that does not read, for the modem too.
+        onPressure: (full: boolean) => {
+          modem.setOutputPressure('pacer', full);
+          options.onPressure?.(full);
+        },
       },
     );
     modem.on('output', this.fromModule);
@@ -75,6 +79,11 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   /** The modem asks the host to stop sending (see `Modem.holdInput`). */
   get inputHeld(): boolean {
     return this.modem.inputHeld;
+  }
+
+  /** The transport's word on whether the host reads (see `ModuleSide.setOutputPressure`). */
+  setOutputPressure(source: string, full: boolean): void {
+    this.modem.setOutputPressure(source, full);
   }
 
   /** Bytes from the host. */
@@ -113,12 +122,28 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   }
 
   private moduleWrote(bytes: Buffer): void {
-    this.pacer.write(bytes);
-    // A response is in progress (a command runs) and a line of it just ended: the splice point.
-    if (this.splice.length > 0 && this.modem.holdingUrcs && !this.modem.inDataMode && bytes[bytes.length - 1] === 0x0a) {
-      const spliced = this.splice;
-      this.splice = [];
-      for (const urc of spliced) this.pacer.write(urc);
+    // A response is in progress (a command runs; the modem writes a reply as one burst): the splice
+    // point is the end of its first line.
+    const cut = this.splice.length > 0 && this.modem.holdingUrcs && !this.modem.inDataMode ? firstLineEnd(bytes) : -1;
+    if (cut < 0) {
+      this.pacer.write(bytes);
+      return;
     }
+    this.pacer.write(bytes.subarray(0, cut));
+    const spliced = this.splice;
+    this.splice = [];
+    for (const urc of spliced) this.pacer.write(urc);
+    if (cut < bytes.length) this.pacer.write(bytes.subarray(cut));
   }
+}
+
+/** The index just after the `<LF>` ending the first line with text in `bytes`, or -1. */
+function firstLineEnd(bytes: Buffer): number {
+  let text = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x0a && text) return i + 1;
+    if (b !== 0x0a && b !== 0x0d) text = true;
+  }
+  return -1;
 }

@@ -98,6 +98,10 @@ export function statusOf(target: ControlTarget): JsonObject {
       injectedUrcs: line.counters.injectedUrcs,
       pacedBacklog: line.pacer.backlog,
       pendingSplices: line.pendingSplices,
+      outputPressure: modem.outputPressure,
+      heldUrcBytes: modem.heldUrcLength,
+      droppedUrcs: modem.droppedUrcs,
+      udpDroppedForHost: service.udpDroppedForHost,
     },
   };
 }

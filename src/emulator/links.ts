@@ -7,10 +7,9 @@ import {
   type Endpoint,
   type Network,
   type TcpConnection,
-  type TcpListener,
-  type UdpSocket,
 } from './network/types.js';
 import { Err } from '../at/errors.js';
+import { Link, RxBuffer, type LinkCloseReason, type LinkReceiver, type PendingSend, type ServerSlot } from './link.js';
 
 /**
  * The socket service at run time (spec §2.2 "global state"): the ten link slots with their receive
@@ -56,137 +55,7 @@ export const MAX_PUSH_CHUNK = 1500;
 /** AT+CDNSGIP maximum response time (spec §2.2.17). */
 export const DNS_TIMEOUT_MS = 6000;
 
-export type LinkType = 'TCP' | 'UDP' | 'UDPSERVER';
-
-/** Why a link ended: the host closed it, the peer did, a send timed out, the network went, a reboot. */
-export type LinkCloseReason = 'host' | 'remote' | 'send-timeout' | 'network' | 'reset';
-
-/** Takes over a link's incoming data and its end (transparent mode). */
-export interface LinkReceiver {
-  data(chunk: Buffer, from: Endpoint): void;
-  closed(reason: LinkCloseReason): void;
-}
-
-/** A send whose `+CIPSEND:` result is still to come (a new CIPSEND meanwhile is Busy). */
-interface PendingSend {
-  readonly length: number;
-  readonly report: (confirmed: number) => void;
-}
-
-export class Link {
-  state: 'opening' | 'open' = 'opening';
-  /** TCP: the peer. UDP: the fixed peer given to CIPOPEN, if any. */
-  remote: Endpoint | undefined;
-  /** UDP: where the last CIPSEND went (what CIPOPEN? shows when there is no fixed peer). */
-  lastDestination: Endpoint | undefined;
-  localPort = 0;
-  tcp: TcpConnection | undefined;
-  udp: UdpSocket | undefined;
-  /** AT+CIPACK counters since the link opened. */
-  readonly counters = { sent: 0, acked: 0, received: 0 };
-  pendingSend: PendingSend | undefined;
-  /** Set by transparent mode; see `LinkReceiver`. */
-  receiver: LinkReceiver | undefined;
-  /** Link 0 in transparent mode (CIPSEND does not apply to it). */
-  transparent = false;
-  /** The socket is paused because the receive buffer is full. */
-  paused = false;
-  /** Cancels an open in progress. */
-  abortOpen: (() => void) | undefined;
-
-  constructor(
-    readonly index: number,
-    readonly type: LinkType,
-    /** -1 for a client link, 0–3 for a link accepted by that server. */
-    readonly serverIndex: number = -1,
-  ) {}
-
-  /** Where sends go when CIPSEND names no destination. */
-  get defaultDestination(): Endpoint | undefined {
-    return this.remote;
-  }
-}
-
-/** A listening TCP server (AT+SERVERSTART; filled in by the server feature). */
-export interface ServerSlot {
-  readonly index: number;
-  readonly port: number;
-  readonly backlog: number;
-  readonly listener: TcpListener;
-}
-
-interface RxChunk {
-  data: Buffer;
-  readonly from: Endpoint;
-}
-
-/**
- * The chunk list of every empty RxBuffer: a modem has ten and most stay empty, so one shared
- * empty list instead of ten (fleet mode keeps thousands of modems). Never written to.
- */
-const NO_CHUNKS: RxChunk[] = [];
-
-/** What a link received and the host has not read yet (buffer-access mode). */
-export class RxBuffer {
-  private chunks: RxChunk[] = NO_CHUNKS;
-  private bytes = 0;
-  /** Reads stop at datagram boundaries (UDP with CIPCCFG udpRecvmode=1). */
-  datagrams = false;
-  /** UDP datagrams dropped because the buffer was full. */
-  dropped = 0;
-
-  get length(): number {
-    return this.bytes;
-  }
-
-  /** Source of the next byte to read. */
-  get headFrom(): Endpoint | undefined {
-    return this.chunks[0]?.from;
-  }
-
-  push(data: Buffer, from: Endpoint): void {
-    if (data.length === 0) return;
-    if (this.chunks === NO_CHUNKS) this.chunks = [];
-    this.chunks.push({ data, from });
-    this.bytes += data.length;
-  }
-
-  /** Up to `max` bytes from the front, and where the first of them came from. */
-  read(max: number): { data: Buffer; from: Endpoint } | undefined {
-    const head = this.chunks[0];
-    if (head === undefined || max <= 0) return undefined;
-    const from = head.from;
-    const parts: Buffer[] = [];
-    let want = max;
-    while (want > 0 && this.chunks.length > 0) {
-      const chunk = this.chunks[0] as RxChunk;
-      const take = Math.min(want, chunk.data.length);
-      parts.push(chunk.data.subarray(0, take));
-      want -= take;
-      if (take === chunk.data.length) this.chunks.shift();
-      else chunk.data = chunk.data.subarray(take);
-      if (this.datagrams) break;
-    }
-    const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-    this.bytes -= data.length;
-    return { data, from };
-  }
-
-  /** Everything, as one list of chunks (switching back to push mode). */
-  drain(): RxChunk[] {
-    const chunks = this.chunks;
-    this.chunks = NO_CHUNKS;
-    this.bytes = 0;
-    return chunks;
-  }
-
-  clear(datagrams: boolean): void {
-    this.chunks = NO_CHUNKS;
-    this.bytes = 0;
-    this.dropped = 0;
-    this.datagrams = datagrams;
-  }
-}
+export { Link, RxBuffer, type LinkCloseReason, type LinkReceiver, type LinkType, type ReadHold, type ServerSlot } from './link.js';
 
 export interface TcpOpenRequest {
   readonly host: string;
@@ -223,8 +92,32 @@ export class SocketService {
   private timers: Set<Timer> | undefined;
   private netTimer: Timer | undefined;
 
+  /**
+   * Datagrams dropped because the host does not read what the module prints (push or transparent
+   * mode under `Modem.outputPressure`): a UART that cannot take more loses them, as a full socket
+   * buffer would. Shown by `ctl status` (counters.udpDroppedForHost).
+   */
+  udpDroppedForHost = 0;
+
   constructor(private readonly modem: Modem) {
     modem.on('reset', () => this.reset());
+    modem.on('output-pressure', (full) => this.followHostPressure(full));
+  }
+
+  /** Whether what `link` receives goes to the host at once (push mode, transparent) rather than to a buffer. */
+  private deliversToHost(link: Link): boolean {
+    return link.receiver !== undefined || this.ip.rxmode === 0;
+  }
+
+  /**
+   * The host stopped reading (or too much is held behind a prompt): stop reading the links whose
+   * data would go to it, so their peers feel TCP back-pressure; read them again once it drains.
+   */
+  private followHostPressure(full: boolean): void {
+    for (const link of this.links) {
+      if (link === undefined || link.state !== 'open') continue;
+      link.holdReading('host', full && this.deliversToHost(link));
+    }
   }
 
   private get ip(): IpState {
@@ -494,6 +387,7 @@ export class SocketService {
   }
 
   private attachTcp(link: Link, connection: TcpConnection): void {
+    if (this.modem.outputPressure && this.deliversToHost(link)) link.holdReading('host', true);
     connection.attach({
       data: (chunk) => this.received(link, chunk, link.remote ?? connection.remote),
       // FIN and RST alike are "closed by remote (passive)", +IPCLOSE reason 1 (spec §4).
@@ -658,6 +552,10 @@ export class SocketService {
 
   private received(link: Link, chunk: Buffer, from: Endpoint): void {
     if (this.links[link.index] !== link || chunk.length === 0) return;
+    if (link.udp !== undefined && this.modem.outputPressure && this.deliversToHost(link)) {
+      this.udpDroppedForHost++;
+      return;
+    }
     link.counters.received += chunk.length;
     if (link.receiver !== undefined) link.receiver.data(chunk, from);
     else if (this.ip.rxmode === 0) this.push(link.index, chunk, from);
@@ -701,10 +599,7 @@ export class SocketService {
     const wasEmpty = rx.length === 0;
     rx.push(chunk, from);
     if (wasEmpty || this.modem.dialect.rxgetNotify === 'every-packet') this.modem.urc(`+CIPRXGET: 1,${link.index}`);
-    if (link.tcp !== undefined && rx.length >= RX_BUFFER_LIMIT && !link.paused) {
-      link.paused = true;
-      link.tcp.pause();
-    }
+    if (rx.length >= RX_BUFFER_LIMIT) link.holdReading('rx-buffer', true);
   }
 
   /** AT+CIPRXGET=2/3: take up to `max` buffered bytes of slot `index` (open or not). */
@@ -719,10 +614,7 @@ export class SocketService {
   private resumeIfRoom(index: number): void {
     const link = this.links[index];
     const rx = this.rx[index] as RxBuffer;
-    if (link?.paused && rx.length < RX_BUFFER_LIMIT) {
-      link.paused = false;
-      link.tcp?.resume();
-    }
+    if (link !== undefined && rx.length < RX_BUFFER_LIMIT) link.holdReading('rx-buffer', false);
   }
 
   /**

@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { parseCommandLine, type AtCommand } from '../at/syntax.js';
 import { Params, ParamError } from '../at/params.js';
-import { CTRL_Z, ESC, ETX, RESULT_CODES } from '../at/result-codes.js';
+import { RESULT_CODES } from '../at/result-codes.js';
 import { cmeText, IP_ERROR_TEXT_A76XX, IP_ERROR_TEXT_SIM7600 } from '../at/errors.js';
 import { realClock, type Clock } from './clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from './config.js';
 import type { Dialect } from './dialect.js';
 import { LineEditor } from './line-editor.js';
+import { DataPhase } from './data-phase.js';
+import { InputQueue } from './input-queue.js';
+import { PortOutput } from './port-output.js';
+
+export { HELD_URC_HIGH_WATER, HELD_URC_LIMIT } from './port-output.js';
 import { powerOnState, type ModemState } from './state.js';
 import { COMMANDS, LENIENT_ALIASES, S_REGISTER_KEY } from './commands/index.js';
 import {
@@ -47,17 +52,27 @@ export interface ModemEvents {
    * transports can give it), false once it may send again. See `holdInput`.
    */
   'input-hold': [boolean];
+  /**
+   * Output pressure changed: true while what the module has for the host cannot leave (the host
+   * stopped reading, or too much is held behind a prompt); the socket service then stops reading
+   * its links (see `setOutputPressure`, `outputPressure`).
+   */
+  'output-pressure': [boolean];
 }
 
-interface DataPhase {
-  request: DataRequest;
-  bytes: number[];
-  escaped: boolean;
-  overflow: boolean;
-  resolve: (result: DataResult) => void;
-}
-
-const EMPTY = Buffer.alloc(0);
+/**
+ * Bytes from the host waiting to be processed (a command runs meanwhile) above which the host's
+ * input is held (`holdInput`); released at half of it. A host is meant to wait for the final
+ * result code (spec §1.2), so only a flooding host gets here.
+ */
+export const INPUT_QUEUE_HIGH_WATER = 64 * 1024;
+/**
+ * Command-mode bytes one modem processes per turn of the event loop; more wait for the next turn
+ * (a 5 MB line in one chunk must not stall the other modems of a fleet).
+ */
+export const COMMAND_BYTES_PER_TURN = 64 * 1024;
+/** Echo bytes gathered before they are written (one write per input chunk, or per this many). */
+const ECHO_BATCH = 4096;
 
 /**
  * The emulated module on its AT port: bytes in (`input`), bytes out (`output` events).
@@ -73,16 +88,38 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Diagnostics that are not on the wire (handler exceptions, bytes a full link lost, …). */
   readonly log: (message: string) => void;
-  private readonly editor = new LineEditor();
-  private inbox: Buffer = EMPTY;
+  private editor = new LineEditor();
+  private readonly inbox = new InputQueue();
+  /** Command-mode bytes this turn of the event loop may still process (COMMAND_BYTES_PER_TURN). */
+  private turnBudget = 0;
+  private resumeScheduled = false;
+  /** Echo bytes not written yet (see `flushEcho`). */
+  private readonly echo = Buffer.allocUnsafe(ECHO_BATCH);
+  private echoLength = 0;
+  /** Replies as bursts, held URCs, output pressure (port-output.ts). */
+  private readonly out = new PortOutput({
+    write: (bytes) => this.emit('output', bytes),
+    holding: () => this.holdingUrcs,
+    pressureChanged: (full, hostStalled) => {
+      // A host that does not read gets no more echo either: its input waits until it reads again
+      // (held URCs alone do not hold it: the host must be able to finish a `>` prompt).
+      this.holdInput(HOST_NOT_READING_REASON, hostStalled);
+      if (full === this.pressureReported) return;
+      this.pressureReported = full;
+      this.emit('output-pressure', full);
+    },
+    log: (message) => this.log(message),
+  });
+  private pressureReported = false;
   private busy = false;
   /** Bumped by `reboot()`: a command of an earlier life prints nothing more and holds nothing up. */
   private life = 0;
   private responseOpen = false;
   private dataPhase: DataPhase | undefined;
   private dataMode: DataModeHandler | undefined;
-  private heldUrcs: Buffer[] = [];
   private dtrLevel = true;
+  /** The input push after which the last `>` prompt or `CONNECT` went out. */
+  private promptAfterPush = 0;
   /** Why input is held (see `holdInput`); empty when the host may send. */
   private readonly inputHolds = new Set<string>();
 
@@ -124,40 +161,87 @@ export class Modem extends EventEmitter<ModemEvents> {
   input(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    this.inbox = this.inbox.length === 0 ? bytes : Buffer.concat([this.inbox, bytes]);
+    this.inbox.push(bytes);
     this.pump();
   }
 
   private pump(): void {
+    this.turnBudget = COMMAND_BYTES_PER_TURN;
+    for (let chunk = this.inbox.head; chunk !== undefined; chunk = this.inbox.head) {
+      const used = this.consume(chunk);
+      this.inbox.advance(used);
+      if (used < chunk.length) break; // a command runs, or this turn's budget is spent: the rest waits
+    }
+    if (this.turnBudget <= 0 && !this.resumeScheduled && this.inbox.length > 0) {
+      // Fairness (fleet mode): a host typing megabytes without a <CR> gets one budget per turn of
+      // the event loop, so the other modems in the process are served in between.
+      this.resumeScheduled = true;
+      const life = this.life;
+      setImmediate(() => {
+        this.resumeScheduled = false;
+        if (this.life === life) this.pump();
+      });
+    }
+    this.flushEcho();
+    const held = this.inputHeldForQueue;
+    const full = this.inbox.length > (held ? INPUT_QUEUE_HIGH_WATER / 2 : INPUT_QUEUE_HIGH_WATER);
+    if (full !== held) this.holdInput(INPUT_QUEUE_REASON, full);
+  }
+
+  private get inputHeldForQueue(): boolean {
+    return this.inputHolds.has(INPUT_QUEUE_REASON);
+  }
+
+  /** Process bytes from the front of `chunk` until a command starts running; returns how many were used. */
+  private consume(chunk: Buffer): number {
     let pos = 0;
-    const inbox = this.inbox;
-    while (pos < inbox.length) {
+    while (pos < chunk.length) {
       // Powered off (AT+CPOF): input is lost until power-on (`reboot()`).
-      if (this.state.poweredOff) {
-        pos = inbox.length;
-        break;
+      if (this.state.poweredOff) return chunk.length;
+      if (this.editor.awaitingLf) {
+        // The terminator's LF is judged in every mode, even while the command runs (line-editor.ts).
+        if (this.editor.takeTerminatorLf(chunk[pos] as number, this.promptOut)) pos++;
+        continue;
       }
       if (this.dataPhase !== undefined) {
-        pos = this.feedDataPhase(inbox, pos);
+        pos += this.feedDataPhase(pos === 0 ? chunk : chunk.subarray(pos));
         continue;
       }
-      if (this.busy) break;
+      if (this.busy) return pos;
       if (this.dataMode !== undefined) {
-        // The inbox is the modem's own copy and is never written to: no second copy.
-        const rest = inbox.subarray(pos);
-        pos = inbox.length;
-        this.dataMode.input(rest);
-        continue;
+        // The chunk is the modem's own and is never written to: no second copy.
+        this.dataMode.input(pos === 0 ? chunk : chunk.subarray(pos));
+        return chunk.length;
       }
-      const step = this.editor.feed(inbox[pos++] as number);
+      if (this.turnBudget-- <= 0) return pos;
+      const step = this.editor.feed(chunk[pos++] as number);
       if (step.kind === 'echo') {
-        if (this.state.serial.echo) this.emitOutput(ECHO_BYTES[step.byte] as Buffer);
+        if (this.state.serial.echo) this.echoByte(step.byte);
       } else if (step.kind === 'line') {
-        if (this.state.serial.echo) this.emitOutput(ECHO_BYTES[0x0d] as Buffer);
+        if (this.state.serial.echo) this.echoByte(0x0d);
+        this.flushEcho();
         void this.runLine(step.body, step.overflow);
       }
     }
-    this.inbox = pos >= inbox.length ? EMPTY : inbox.subarray(pos);
+    return pos;
+  }
+
+  /** Whether the byte at the head of the input arrived after the `>` prompt or `CONNECT` went out. */
+  private get promptOut(): boolean {
+    return (this.dataPhase !== undefined || this.dataMode !== undefined) && this.inbox.headSerial > this.promptAfterPush;
+  }
+
+  private echoByte(byte: number): void {
+    if (this.echoLength === ECHO_BATCH) this.flushEcho();
+    this.echo[this.echoLength++] = byte;
+  }
+
+  /** Echo goes out as typed, but as one write per input chunk rather than one per byte. */
+  private flushEcho(): void {
+    if (this.echoLength === 0) return;
+    const bytes = Buffer.from(this.echo.subarray(0, this.echoLength));
+    this.echoLength = 0;
+    this.emitOutput(bytes);
   }
 
   // ---------------------------------------------------------------- execution
@@ -165,6 +249,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   private async runLine(body: string, overflow: boolean): Promise<void> {
     this.busy = true;
     this.responseOpen = false;
+    this.out.beginBurst();
     const life = this.life;
     let outcome: Outcome;
     try {
@@ -177,6 +262,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     }
     if (this.life !== life) return; // the module rebooted meanwhile: the command died with it
     this.writeFinal(outcome);
+    this.out.endBurst();
     this.busy = false;
     this.responseOpen = false;
     this.flushUrcs();
@@ -254,47 +340,29 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   private readData(request: DataRequest): Promise<DataResult> {
     this.emitOutput(Buffer.from(`\r\n${this.dialect.prompt}`, 'latin1'));
+    // The prompt ends this part of the reply: the host waits for it.
+    this.out.flushBurst();
+    this.promptAfterPush = this.inbox.pushed;
     return new Promise((resolve) => {
-      this.dataPhase = { request, bytes: [], escaped: false, overflow: false, resolve };
+      this.dataPhase = new DataPhase(request, resolve);
       // Bytes that arrived behind the command line are the data.
       queueMicrotask(() => this.pump());
     });
   }
 
-  /** Feed data-phase bytes from `inbox[pos]`; returns the new position. */
-  private feedDataPhase(inbox: Buffer, pos: number): number {
+  /** Feed data-phase bytes from the front of `bytes`; returns how many were used. */
+  private feedDataPhase(bytes: Buffer): number {
     const phase = this.dataPhase as DataPhase;
-    const echo = this.state.serial.echo && this.state.ip.dataEcho;
-    const start = pos;
-    let result: DataResult | undefined;
-    if ('length' in phase.request) {
-      const take = Math.min(phase.request.length - phase.bytes.length, inbox.length - pos);
-      for (let i = 0; i < take; i++) phase.bytes.push(inbox[pos + i] as number);
-      pos += take;
-      if (phase.bytes.length === phase.request.length) result = { kind: 'data', data: Buffer.from(phase.bytes) };
-    } else {
-      while (pos < inbox.length && result === undefined) {
-        const b = inbox[pos++] as number;
-        if (phase.escaped) {
-          phase.escaped = false;
-          this.pushVariable(phase, b);
-        } else if (b === ETX) {
-          phase.escaped = true;
-        } else if (b === CTRL_Z) {
-          result = phase.overflow ? { kind: 'overflow' } : { kind: 'data', data: Buffer.from(phase.bytes) };
-        } else if (b === ESC) {
-          result = { kind: 'cancelled' };
-        } else {
-          this.pushVariable(phase, b);
-        }
-      }
+    const { used, result } = phase.feed(bytes);
+    if (used > 0 && this.state.serial.echo && this.state.ip.dataEcho) {
+      this.emitOutput(Buffer.from(bytes.subarray(0, used)));
+      this.out.flushBurst();
     }
-    if (echo && pos > start) this.emitOutput(Buffer.from(inbox.subarray(start, pos)));
     if (result !== undefined) {
       this.dataPhase = undefined;
       phase.resolve(result);
     }
-    return pos;
+    return used;
   }
 
   /** Whether a CIPSEND-style data phase is collecting bytes (so input is data, not commands). */
@@ -302,18 +370,18 @@ export class Modem extends EventEmitter<ModemEvents> {
     return this.dataPhase !== undefined;
   }
 
-  private pushVariable(phase: DataPhase, byte: number): void {
-    const max = 'max' in phase.request ? phase.request.max : Infinity;
-    if (phase.bytes.length >= max) phase.overflow = true;
-    else phase.bytes.push(byte);
-  }
-
   // ---------------------------------------------------------------- data mode (transparent)
 
-  /** Route all host input to `handler` until `leaveDataMode`. URCs are held meanwhile. */
-  enterDataMode(handler: DataModeHandler): void {
+  /**
+   * Route all host input to `handler` until `leaveDataMode`. URCs are held meanwhile.
+   * `afterCommandLine` false: the module entered data mode by itself (an accepted connection), so
+   * the next byte is data even if it is an LF (see line-editor.ts on the terminator's LF).
+   */
+  enterDataMode(handler: DataModeHandler, afterCommandLine = true): void {
     this.dataMode = handler;
+    this.promptAfterPush = this.inbox.pushed;
     this.editor.reset();
+    if (!afterCommandLine) this.editor.forgetLf();
   }
 
   leaveDataMode(): void {
@@ -330,7 +398,8 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Raw bytes to the host in data mode (network → UART). */
   writeData(bytes: Uint8Array): void {
-    this.emitOutput(Buffer.from(bytes));
+    this.out.flushBurst();
+    this.emitOutput(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
 
   // ---------------------------------------------------------------- input flow control
@@ -376,8 +445,31 @@ export class Modem extends EventEmitter<ModemEvents> {
   /** An unsolicited block already framed (pushed data: `RECV FROM…+IPD…<data>`). */
   urcRaw(bytes: Buffer): void {
     if (this.state.poweredOff) return;
-    if (this.holdingUrcs) this.heldUrcs.push(bytes);
-    else this.emitOutput(bytes);
+    this.out.urc(bytes);
+  }
+
+  /**
+   * A transport tells whether output to the host can leave (`full` false) or piles up because the
+   * host does not read (`full` true), for `source` (`tcp`, `pty`, `pacer`, …). While any source is
+   * full, or too many URC bytes are held, `outputPressure` is true and `output-pressure` says so.
+   */
+  setOutputPressure(source: string, full: boolean): void {
+    this.out.setStall(source, full);
+  }
+
+  /** True while the module's output to the host is backed up (see `setOutputPressure`). */
+  get outputPressure(): boolean {
+    return this.out.pressure;
+  }
+
+  /** Bytes of URCs held right now. */
+  get heldUrcLength(): number {
+    return this.out.heldLength;
+  }
+
+  /** URCs dropped (held URCs over HELD_URC_LIMIT) since the process started. */
+  get droppedUrcs(): number {
+    return this.out.droppedUrcs;
   }
 
   /** Whether URCs are being held right now. */
@@ -435,19 +527,20 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 
   private flushUrcs(): void {
-    while (this.heldUrcs.length > 0 && !this.holdingUrcs) {
-      this.emitOutput(this.heldUrcs.shift() as Buffer);
-    }
+    this.out.flushHeld();
   }
 
   private emitOutput(bytes: Buffer): void {
-    this.emit('output', bytes);
+    this.out.write(bytes);
   }
 
   // ---------------------------------------------------------------- reset
 
   /** Reboot: drop every connection, restore power-on state, print the boot URCs. */
   reboot(): void {
+    // What the old life printed still goes out, before the boot URCs.
+    this.flushEcho();
+    this.out.endBurst();
     this.life++;
     this.emit('reset');
     this.dataMode = undefined;
@@ -461,9 +554,9 @@ export class Modem extends EventEmitter<ModemEvents> {
       this.dataPhase = undefined;
       phase.resolve({ kind: 'cancelled' });
     }
-    this.editor.reset();
-    this.inbox = EMPTY;
-    this.heldUrcs = [];
+    this.editor = new LineEditor();
+    this.inbox.clear();
+    this.out.clear();
     // A command still running belongs to the old life (runLine drops its result).
     this.busy = false;
     this.responseOpen = false;
@@ -472,4 +565,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 }
 
-const ECHO_BYTES: Buffer[] = Array.from({ length: 256 }, (_, b) => Buffer.from([b]));
+/** The reason `holdInput` is given while the input queue is over INPUT_QUEUE_HIGH_WATER. */
+const INPUT_QUEUE_REASON = 'input queue full';
+/** The reason `holdInput` is given while a transport reports that the host does not read. */
+const HOST_NOT_READING_REASON = 'host not reading';

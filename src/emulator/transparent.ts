@@ -1,4 +1,4 @@
-import { LF, RESULT_CODES } from '../at/result-codes.js';
+import { RESULT_CODES } from '../at/result-codes.js';
 import { DEFAULT_ESCAPE_TIMING, EscapeDetector } from './escape-detector.js';
 import { RX_BUFFER_LIMIT, TRANSMIT_QUEUE_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
 import type { DataModeHandler, Modem } from './modem.js';
@@ -36,7 +36,9 @@ import { Packetizer } from './packetizer.js';
  * - Only one transparent connection at a time: a client of server 0 while link 0 is in use is
  *   reset.
  * - An `<LF>` right after the `<CR>` of the command line that entered data mode (CIPOPEN, ATO) is
- *   the line's terminator, not data (spec §1.2), as the line editor treats it in command mode.
+ *   the line's terminator, not data (spec §1.2): the modem applies the line editor's rule for it
+ *   in every mode. A connection accepted into data mode follows no command line: its first byte
+ *   is data whatever it is.
  * - `CONNECT FAIL` has no numeric code in the manual's table; with ATV0 it prints 3 (NO CARRIER).
  *
  * Flow control: a host can send faster than link 0's peer takes the bytes. Once more than
@@ -74,12 +76,8 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** Link bytes not written to the host yet: before `CONNECT`, or in command mode after `+++`. */
   private held: Buffer[] = [];
   private heldBytes = 0;
-  /** TCP reading stopped because `held` is full. */
-  private readingPaused = false;
   /** The link ended before `CONNECT` was printed. */
   private endedEarly: LinkCloseReason | undefined;
-  /** Drop one `<LF>` that ends the command line which entered data mode. */
-  private skipLf = false;
   /** Stops waiting for the `+CLIENT` line to be printed (accepted connections). */
   private stopWaiting: (() => void) | undefined;
   /** This session holds the modem's input (link 0's queue went over INPUT_HIGH_WATER). */
@@ -180,9 +178,8 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
 
   private enterData(afterCommandLine: boolean): void {
     this.phase = 'data';
-    this.skipLf = afterCommandLine;
     this.detector.restart();
-    this.modem.enterDataMode(this);
+    this.modem.enterDataMode(this, afterCommandLine);
     this.releaseHeld();
     this.updateInputHold();
   }
@@ -192,10 +189,6 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** Host bytes in data mode (from the engine). */
   input(bytes: Buffer): void {
     if (this.phase !== 'data') return;
-    if (this.skipLf) {
-      this.skipLf = false;
-      if (bytes[0] === LF) bytes = bytes.subarray(1);
-    }
     this.detector.input(bytes);
   }
 
@@ -290,11 +283,8 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     if (link?.udp !== undefined && this.heldBytes + chunk.length > RX_BUFFER_LIMIT) return;
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (link?.tcp !== undefined && this.heldBytes >= RX_BUFFER_LIMIT && !this.readingPaused) {
-      // The peer feels TCP back-pressure until ATO releases the bytes.
-      this.readingPaused = true;
-      link.tcp.pause();
-    }
+    // The peer feels TCP back-pressure until ATO releases the bytes.
+    if (this.heldBytes >= RX_BUFFER_LIMIT) link?.holdReading('transparent-held', true);
   }
 
   private releaseHeld(): void {
@@ -302,10 +292,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     this.held = [];
     this.heldBytes = 0;
     for (const chunk of held) this.modem.writeData(chunk);
-    if (this.readingPaused) {
-      this.readingPaused = false;
-      this.link?.tcp?.resume();
-    }
+    this.link?.holdReading('transparent-held', false);
   }
 
   /** The link ended (LinkReceiver): the service already freed it. */

@@ -170,12 +170,23 @@ export class PacedModuleSide extends EventEmitter<{ output: [Buffer] }> implemen
     options: LinePacerOptions,
   ) {
     super();
-    this.pacer = new LinePacer((bytes) => this.emit('output', bytes), options);
+    // A line that falls behind is a host that does not read, for the module too.
+    this.pacer = new LinePacer((bytes) => this.emit('output', bytes), {
+      ...options,
+      onPressure: (full) => {
+        module.setOutputPressure?.('pacer', full);
+        options.onPressure?.(full);
+      },
+    });
     module.on('output', this.forward);
   }
 
   input(bytes: Uint8Array): void {
     this.module.input(bytes);
+  }
+
+  setOutputPressure(source: string, full: boolean): void {
+    this.module.setOutputPressure?.(source, full);
   }
 
   /** Stop listening to the module; what is still waiting is dropped. */

@@ -1,7 +1,7 @@
 import { write as fsWrite } from 'node:fs';
 import { lstat, readlink, symlink, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { followInputHold, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
 
 export interface PtyServeOptions {
   /** Also make a symlink at this path to the `/dev/pts/N` device (an existing symlink is replaced). */
@@ -45,7 +45,7 @@ export async function servePty(module: ModuleSide, options: PtyServeOptions = {}
   // node-pty's own slave reader would swallow every byte the module writes: we keep ours instead.
   opened.slave.destroy();
 
-  const writer = new NonBlockingWriter(opened.fd, MAX_QUEUED_OUTPUT, log);
+  const writer = new NonBlockingWriter(opened.fd, MAX_QUEUED_OUTPUT, log, (full) => module.setOutputPressure?.('pty', full));
   const forward = (bytes: Buffer): void => writer.write(bytes);
   const receive = (bytes: Buffer): void => module.input(bytes);
   opened.master.on('data', receive);
@@ -88,6 +88,9 @@ export async function servePty(module: ModuleSide, options: PtyServeOptions = {}
     },
   };
 }
+
+/** Most bytes joined into one write to the master. */
+const COALESCE_BYTES = 64 * 1024;
 
 /** Output queued beyond what the kernel buffers, before we start dropping it. */
 const MAX_QUEUED_OUTPUT = 1 << 20;
@@ -166,7 +169,18 @@ class NonBlockingWriter {
     private readonly fd: number,
     private readonly limit: number,
     private readonly log: (message: string) => void,
+    /** More than OUTPUT_HIGH_WATER waits (true), or it is down to OUTPUT_LOW_WATER again (false). */
+    private readonly onPressure: (full: boolean) => void = () => {},
   ) {}
+
+  private pressured = false;
+
+  private checkPressure(): void {
+    const full = this.pressured ? this.queued > OUTPUT_LOW_WATER : this.queued > OUTPUT_HIGH_WATER;
+    if (full === this.pressured) return;
+    this.pressured = full;
+    this.onPressure(full);
+  }
 
   write(bytes: Buffer): void {
     if (this.closed || bytes.length === 0) return;
@@ -177,6 +191,7 @@ class NonBlockingWriter {
     }
     this.queue.push(bytes);
     this.queued += bytes.length;
+    this.checkPressure();
     if (this.inFlight === undefined && this.retryTimer === undefined) this.pump();
   }
 
@@ -186,11 +201,19 @@ class NonBlockingWriter {
     this.retryTimer = undefined;
     this.queue = [];
     this.queued = 0;
+    this.checkPressure();
     // The descriptor must outlive a write the thread pool is still doing.
     await this.inFlight;
   }
 
   private pump(): void {
+    if (this.queue.length > 1 && (this.queue[0] as Buffer).length < COALESCE_BYTES) {
+      // What queued up while the last write was under way leaves in one write (bursts stay whole).
+      let count = 1;
+      let size = (this.queue[0] as Buffer).length;
+      while (count < this.queue.length && size + (this.queue[count] as Buffer).length <= COALESCE_BYTES) size += (this.queue[count++] as Buffer).length;
+      if (count > 1) this.queue.splice(0, count, Buffer.concat(this.queue.slice(0, count), size));
+    }
     const head = this.queue[0];
     if (head === undefined || this.closed) return;
     this.inFlight = new Promise<void>((resolve) => {
@@ -209,6 +232,7 @@ class NonBlockingWriter {
             this.log(`pty: write failed (${err.message}); output dropped`);
             this.queue = [];
             this.queued = 0;
+            this.checkPressure();
           }
           return;
         }
@@ -217,6 +241,7 @@ class NonBlockingWriter {
         if (written < head.length) this.queue[0] = head.subarray(written);
         else this.queue.shift();
         if (this.queued === 0) this.dropping = false;
+        this.checkPressure();
         this.pump();
       });
     });

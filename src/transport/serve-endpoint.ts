@@ -17,7 +17,18 @@ export interface ModuleSide {
   off(event: 'output', listener: (bytes: Buffer) => void): unknown;
   /** True while the module asks the host to stop sending (see `input-hold`). */
   readonly inputHeld?: boolean;
+  /**
+   * The transport tells whether the host takes the output (`full` false) or does not read it
+   * (`full` true: a socket's or PTY's queue is over OUTPUT_HIGH_WATER). The module then stops
+   * reading its links (`Modem.setOutputPressure`). `source` names the transport.
+   */
+  setOutputPressure?(source: string, full: boolean): void;
 }
+
+/** Output queued in a transport (not taken by the host yet) above which it reports pressure. */
+export const OUTPUT_HIGH_WATER = 256 * 1024;
+/** Output queued at or below which the pressure ends. */
+export const OUTPUT_LOW_WATER = 64 * 1024;
 
 /** The optional `input-hold` event of a ModuleSide. */
 export interface InputHoldSource {

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { followInputHold, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
 
 export interface StdioServeOptions {
   /** Host → module bytes; `process.stdin` by default. */
@@ -27,9 +27,20 @@ export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}):
     markEnded = resolve;
   });
 
-  const forward = (bytes: Buffer): void => {
-    if (open) output.write(bytes);
+  // A reader that does not keep up: the module stops reading its links (setOutputPressure).
+  let pressured = false;
+  const checkPressure = (): void => {
+    const waiting = open ? output.writableLength : 0;
+    const full = pressured ? waiting > OUTPUT_LOW_WATER : waiting > OUTPUT_HIGH_WATER;
+    if (full === pressured) return;
+    pressured = full;
+    module.setOutputPressure?.('stdio', full);
   };
+  const forward = (bytes: Buffer): void => {
+    if (!open) return;
+    if (!output.write(bytes) || pressured) checkPressure();
+  };
+  output.on('drain', checkPressure);
   const receive = (bytes: Buffer | string): void => {
     if (open) module.input(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   };
@@ -44,7 +55,9 @@ export function serveStdio(module: ModuleSide, options: StdioServeOptions = {}):
     open = false;
     unfollow();
     module.off('output', forward);
+    output.off('drain', checkPressure);
     input.off('data', receive);
+    checkPressure();
     markEnded();
   };
 

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { followInputHold, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
 
 export interface TcpServeOptions {
   /** Address to listen on; loopback unless the user asks for more. */
@@ -26,6 +26,9 @@ export const DEFAULT_TCP_HOST = '127.0.0.1';
  * and the previous one is closed; the module (its state, its links) lives on across hosts.
  * Output while no host is attached is lost, as on a wire nobody listens to. While the module holds
  * its input (`input-hold`) the host's socket is not read, so TCP flow control holds the host back.
+ * The other way, a host that does not read: once more than OUTPUT_HIGH_WATER bytes wait in the
+ * socket the module is told (`setOutputPressure`) and stops reading its links, until the socket
+ * drained to OUTPUT_LOW_WATER (or the host went away).
  */
 export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Promise<TcpEndpoint> {
   const host = options.host ?? DEFAULT_TCP_HOST;
@@ -38,6 +41,17 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
     else attached?.socket.resume();
   };
 
+  let pressured = false;
+  const setPressure = (full: boolean): void => {
+    if (full === pressured) return;
+    pressured = full;
+    module.setOutputPressure?.('tcp', full);
+  };
+  const checkPressure = (): void => {
+    const waiting = attached?.socket.writableLength ?? 0;
+    if (pressured ? waiting <= OUTPUT_LOW_WATER : waiting > OUTPUT_HIGH_WATER) setPressure(!pressured);
+  };
+
   const forward = (bytes: Buffer): void => {
     const socket = attached?.socket;
     if (socket === undefined) return;
@@ -47,7 +61,7 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
       socket.cork();
       process.nextTick(() => socket.uncork());
     }
-    socket.write(bytes);
+    if (!socket.write(bytes) || pressured) checkPressure();
   };
 
   server.on('connection', (socket) => {
@@ -61,12 +75,17 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
     socket.on('data', (bytes: Buffer) => {
       if (attached === peer) module.input(bytes);
     });
+    socket.on('drain', () => {
+      if (attached === peer) checkPressure();
+    });
+    checkPressure();
     if (held) socket.pause();
     // A reset connection is just a host going away: 'close' follows and handles it.
     socket.on('error', () => {});
     socket.on('close', () => {
       if (attached !== peer) return;
       attached = undefined;
+      setPressure(false);
       options.onHostDetach?.(peer.remote, 'closed');
     });
     options.onHostAttach?.(peer.remote);
@@ -96,6 +115,7 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
         unfollow();
         attached?.socket.destroy();
         attached = undefined;
+        setPressure(false);
         server.close(() => resolve());
       });
       return closing;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCommandLine, parseParams, SyntaxError, type AtCommand } from '../../src/at/syntax.js';
+import { parseCommandLine, parseParams, SyntaxError, withoutIgnoredSpaces, type AtCommand } from '../../src/at/syntax.js';
 
 /** The parts of a command a test cares about. */
 const shape = (c: AtCommand) => ({ name: c.name, form: c.form, params: c.params });
@@ -84,7 +84,7 @@ test('a semicolon inside quotes does not end the command', () => {
 });
 
 test('syntax errors', () => {
-  for (const body of ['+', '+;', '+CSQ?x', '+CGDCONT=1,"IP', '#', '!', 'E?', '+CSQ ']) {
+  for (const body of ['+', '+;', '+CSQ?x', '+CGDCONT=1,"IP', '#', '!', 'E?', '+CSQ x']) {
     assert.throws(() => parseCommandLine(body), SyntaxError, JSON.stringify(body));
   }
 });
@@ -114,4 +114,19 @@ test('parseParams: stray quotes and text after a string are errors', () => {
   for (const list of ['"abc', 'a"b', '"a"b', '"a" b,1', '1,"x']) {
     assert.throws(() => parseParams(list), SyntaxError, JSON.stringify(list));
   }
+});
+
+test('spaces V.250 ignores: at the ends and around ? = ; , outside quoted strings', () => {
+  assert.equal(withoutIgnoredSpaces('+COPS? '), '+COPS?');
+  assert.equal(withoutIgnoredSpaces('+CSQ ;+CREG?'), '+CSQ;+CREG?');
+  assert.equal(withoutIgnoredSpaces(' +CIPOPEN = 0 , "TCP" , "a b" ,80 '), '+CIPOPEN=0,"TCP","a b",80');
+  assert.equal(withoutIgnoredSpaces('E0 V1'), 'E0 V1');
+  assert.equal(withoutIgnoredSpaces('+CREG = ?'), '+CREG=?');
+  assert.deepEqual(
+    parseCommandLine('+CSQ ;+CREG ? ').map((c) => [c.name, c.form]),
+    [
+      ['+CSQ', 'exec'],
+      ['+CREG', 'read'],
+    ],
+  );
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { servePty } from '../../src/transport/pty.js';
 import { serveTcp } from '../../src/transport/tcp-server.js';
+import { LINE_TERMINATORS, type LineTerminator } from '../../src/at/transcript.js';
 import { loadTranscript, runTranscript, type HostPort } from '../support/transcript-runner.js';
 import { GUARD_MS, rigSettingsOf, startPeers, startRig, type Peers } from '../emulator/datamode-rig.js';
 import { serialHostPort, socketPort } from './host-ports.js';
@@ -32,17 +33,17 @@ async function connectSocket(port: number): Promise<Socket> {
   return socket;
 }
 
-async function play(host: HostPort, file: string, peers: Peers): Promise<void> {
-  await runTranscript(host, loadTranscript(join(TRANSCRIPTS, file), peers.vars), { actions: peers.actions, timeoutMs: 5000 });
+async function play(host: HostPort, file: string, peers: Peers, terminator: LineTerminator = 'cr'): Promise<void> {
+  await runTranscript(host, loadTranscript(join(TRANSCRIPTS, file), peers.vars, { terminator }), { actions: peers.actions, timeoutMs: 5000 });
 }
 
-for (const file of CASES) {
-  test(`tcp transport: ${file}`, { timeout: TIMEOUT_MS }, async () => {
+for (const file of CASES) for (const terminator of LINE_TERMINATORS) {
+  test(`tcp transport (${terminator}): ${file}`, { timeout: TIMEOUT_MS }, async () => {
     const rig = await startRig(rigSettingsOf(join(TRANSCRIPTS, file)));
     const endpoint = await serveTcp(rig.modem, { port: 0 });
     try {
       const socket = await connectSocket(endpoint.port);
-      await play(socketPort(socket), file, rig);
+      await play(socketPort(socket), file, rig, terminator);
       socket.destroy();
     } finally {
       await endpoint.close();
@@ -50,13 +51,13 @@ for (const file of CASES) {
     }
   });
 
-  test(`pty transport: ${file}`, { skip: skipPty, timeout: TIMEOUT_MS }, async () => {
+  test(`pty transport (${terminator}): ${file}`, { skip: skipPty, timeout: TIMEOUT_MS }, async () => {
     const rig = await startRig(rigSettingsOf(join(TRANSCRIPTS, file)));
     const endpoint = await servePty(rig.modem);
     const port = new SerialPort({ path: endpoint.path, baudRate: 115200, autoOpen: false });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-      await play(serialHostPort(port), file, rig);
+      await play(serialHostPort(port), file, rig, terminator);
     } finally {
       if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
       await endpoint.close();

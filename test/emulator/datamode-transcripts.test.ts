@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LINE_TERMINATORS } from '../../src/at/transcript.js';
 import { loadTranscript, modemPort, runTranscript } from '../support/transcript-runner.js';
 import { rigSettingsOf, startRig } from './datamode-rig.js';
 
@@ -16,15 +17,17 @@ for (const family of ['datamode', 'server']) {
   const dir = join(import.meta.dirname, '../transcripts', family);
   describe(`${family} transcripts`, { concurrency: true }, () => {
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
-      it(file, { timeout: TIMEOUT_MS }, async () => {
-        const path = join(dir, file);
-        const rig = await startRig(rigSettingsOf(path));
-        try {
-          await runTranscript(modemPort(rig.modem), loadTranscript(path, rig.vars), { actions: rig.actions });
-        } finally {
-          rig.close();
-        }
-      });
+      for (const terminator of LINE_TERMINATORS) {
+        it(`${file} (${terminator})`, { timeout: TIMEOUT_MS }, async () => {
+          const path = join(dir, file);
+          const rig = await startRig(rigSettingsOf(path));
+          try {
+            await runTranscript(modemPort(rig.modem), loadTranscript(path, rig.vars, { terminator }), { actions: rig.actions });
+          } finally {
+            rig.close();
+          }
+        });
+      }
     }
   });
 }

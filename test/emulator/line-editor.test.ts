@@ -146,3 +146,31 @@ test('one byte at a time, with or without pauses, gives the same output', async 
   assert.ok((await outputFor(bytes, true)).equals(reference));
   assert.ok((await outputFor(bytes, false)).equals(reference));
 });
+
+test('the terminator LF: the byte after a CR is judged once, in any mode, by the host it has shown', () => {
+  const editor = new LineEditor();
+  feed(editor, 'AT\r');
+  assert.equal(editor.awaitingLf, true);
+  // Before any prompt an LF is always the terminator's.
+  assert.equal(editor.takeTerminatorLf(0x0a, false), true);
+  assert.equal(editor.awaitingLf, false);
+  // A CR LF host (as just shown): an LF after the prompt is still the terminator's.
+  feed(editor, 'AT+CIPSEND=0,5\r');
+  assert.equal(editor.takeTerminatorLf(0x0a, true), true);
+  // A host whose line was followed by something else is a CR host from then on…
+  feed(editor, 'AT\r');
+  assert.equal(editor.takeTerminatorLf(0x41, false), false);
+  // (the modem then feeds that byte on as command input)
+  feed(editor, 'AT\r');
+  // …so an LF it sends after the prompt is payload, one before the prompt still the terminator's.
+  assert.equal(editor.takeTerminatorLf(0x0a, true), false);
+  feed(editor, 'AT\r');
+  assert.equal(editor.takeTerminatorLf(0x0a, false), true);
+});
+
+test('forgetLf: a data mode the module entered by itself takes the next byte as data', () => {
+  const editor = new LineEditor();
+  feed(editor, 'AT+SERVERSTART\r');
+  editor.forgetLf();
+  assert.equal(editor.awaitingLf, false);
+});

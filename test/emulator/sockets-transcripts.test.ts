@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LINE_TERMINATORS } from '../../src/at/transcript.js';
 import { loseNetwork } from '../../src/emulator/links.js';
 import { Modem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
@@ -18,7 +19,7 @@ import { loadTranscript, modemPort, runTranscript } from '../support/transcript-
  */
 const dir = join(import.meta.dirname, '../transcripts/sockets');
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
-  test(`sockets transcript ${file}`, async () => {
+  for (const terminator of LINE_TERMINATORS) test(`sockets transcript ${file} (${terminator})`, async () => {
     const tcp = await TcpPeer.start();
     const udp = await UdpPeer.start();
     const vars = {
@@ -30,7 +31,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
     const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true });
     const modem = new Modem({ config: { bootUrcs: false }, network });
     try {
-      await runTranscript(modemPort(modem), loadTranscript(join(dir, file), vars), {
+      await runTranscript(modemPort(modem), loadTranscript(join(dir, file), vars, { terminator }), {
         actions: {
           ...peerActions({ tcp, udp }),
           'lose-network': () => loseNetwork(modem),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { escapeBytes } from '../../src/at/escape.js';
-import { parseTranscript, type TranscriptStep } from '../../src/at/transcript.js';
+import { parseTranscript, type TranscriptOptions, type TranscriptStep } from '../../src/at/transcript.js';
 import type { Modem } from '../../src/emulator/modem.js';
 
 /** The host end of an AT port, as the runner sees it. */
@@ -33,8 +33,12 @@ export function modemPort(modem: Modem): HostPort {
   };
 }
 
-export function loadTranscript(path: string, vars?: Readonly<Record<string, string | number>>): TranscriptStep[] {
-  return parseTranscript(readFileSync(path, 'utf8'), vars);
+export function loadTranscript(
+  path: string,
+  vars?: Readonly<Record<string, string | number>>,
+  options?: TranscriptOptions,
+): TranscriptStep[] {
+  return parseTranscript(readFileSync(path, 'utf8'), vars, options);
 }
 
 /**

@@ -51,8 +51,29 @@ export interface SessionResult {
 type Mode = 'idle' | 'data' | 'mode';
 
 const ESC = '\x1b';
-const FINAL_V1 = /^\r\n(?:OK|ERROR|\+CM[ES] ERROR: [^\r\n]*|NO CARRIER|CONNECT(?: [^\r\n]*)?|CONNECT FAIL|BUSY|NO ANSWER|NO DIALTONE)\r\n$/;
-const FINAL_V0 = /^(?:\d+\r|\+CM[ES] ERROR: [^\r\n]*\r\n)$/;
+
+/**
+ * The chunks after the echo of `line`, when they start with it: echo is written per input chunk,
+ * so a chunk of echo such as `000\r` would otherwise read as an ATV0 result code.
+ */
+function withoutEcho(chunks: readonly Buffer[], line: string): Buffer[] {
+  const all = Buffer.concat(chunks);
+  if (!all.toString('latin1').startsWith(line)) return [...chunks];
+  let skip = line.length;
+  const rest: Buffer[] = [];
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return rest;
+}
+// A reply is written as one burst (src/emulator/modem.ts): its final result code ends a chunk.
+const FINAL_V1 = /\r\n(?:OK|ERROR|\+CM[ES] ERROR: [^\r\n]*|NO CARRIER|CONNECT(?: [^\r\n]*)?|CONNECT FAIL|BUSY|NO ANSWER|NO DIALTONE)\r\n$/;
+const FINAL_V0 = /(?:^|\n)(?:\d+\r|\+CM[ES] ERROR: [^\r\n]*\r\n)$/;
 
 export interface SessionOptions {
   /** Keep a transcript (for the failure report). */
@@ -233,10 +254,12 @@ class Session {
     if (interrupt !== undefined) await this.interrupt(interrupt);
     await this.settle();
     if (!wasIdle || this.resets !== resets) return;
-    const printed = this.chunks.slice(from);
+    // The echo of the line up to its first <CR>, without the control bytes a line does not echo.
+    const echoed = (text.split('\r')[0] ?? '').replace(/[\x00-\x07\x09-\x1f]/g, '');
+    const printed = withoutEcho(this.chunks.slice(from), `${echoed}\r`);
     if (this.mode === 'data') {
       const prompt = `\r\n${this.modem.dialect.prompt}`;
-      if (!printed.some((c) => c.toString('latin1') === prompt)) this.fail(`a data phase began without the prompt`);
+      if (!printed.some((c) => c.toString('latin1').endsWith(prompt))) this.fail(`a data phase began without the prompt`);
       return;
     }
     const serial = this.modem.state.serial;
