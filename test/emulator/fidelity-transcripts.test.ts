@@ -19,9 +19,7 @@ import { ScriptedNetwork } from './sockets-scripted-network.js';
  * control verbs act on, and its output on an AtLine as `a76xx emulate` serves it.
  *
  * Every file runs twice: with `<CR>` and with `<CR><LF>` ending each `>` line (the `<LF>` is not
- * echoed, spec §1.2). Files with a CIPSEND data phase start with `#! data-phase`: their CR LF run
- * needs the line layer's CR LF rule before a data phase (issue 11 item 1, another branch) and is
- * marked todo until it is there.
+ * echoed, spec §1.2), also before a CIPSEND data phase (the terminator's LF is not payload).
  *
  * A line `#! config {…}` (JSON overrides of config.ts, the dialect by name) configures the modem;
  * boot URCs are off unless it says `"bootUrcs": true`, and the boot sequence starts with `! start`.
@@ -31,19 +29,17 @@ import { ScriptedNetwork } from './sockets-scripted-network.js';
  */
 const dir = join(import.meta.dirname, '../transcripts/fidelity');
 
-function headerOf(text: string): { config: ConfigOverrides; dataPhase: boolean } {
+function headerOf(text: string): { config: ConfigOverrides } {
   const headers = text.split('\n').filter((l) => l.startsWith('#!'));
   let config: ConfigOverrides = { bootUrcs: false };
-  let dataPhase = false;
   for (const h of headers) {
     const json = /^#! config (.*)$/.exec(h);
     if (json !== null) {
       const { dialect, ...rest } = JSON.parse(json[1] as string) as Record<string, unknown>;
       config = { ...config, ...(rest as ConfigOverrides), ...(typeof dialect === 'string' ? { dialect: dialectNamed(dialect) } : {}) };
-    } else if (/^#!\s*data-phase\b/.test(h)) dataPhase = true;
-    else throw new Error(`unknown header ${h}`);
+    } else throw new Error(`unknown header ${h}`);
   }
-  return { config, dataPhase };
+  return { config };
 }
 
 /** The `>` lines (terminated by the runner with CR) end with CR LF instead. */
@@ -102,11 +98,6 @@ async function play(file: string, terminator: 'CR' | 'CR LF'): Promise<void> {
 }
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
-  const { dataPhase } = headerOf(readFileSync(join(dir, file), 'utf8'));
   test(`fidelity transcript ${file} (CR)`, () => play(file, 'CR'));
-  test(
-    `fidelity transcript ${file} (CR LF)`,
-    dataPhase ? { todo: 'CR LF before a data phase: issue 11 item 1 (engine branch)' } : {},
-    () => play(file, 'CR LF'),
-  );
+  test(`fidelity transcript ${file} (CR LF)`, () => play(file, 'CR LF'));
 }

@@ -48,17 +48,9 @@ function withLineEnd(steps: TranscriptStep[], crlf: boolean): TranscriptStep[] {
   });
 }
 
-/**
- * CR LF before a `>` data phase: the LF is the terminator's, not the first data byte (spec §1.2).
- * The line layer learns that in the engine work running beside this one (it applies to CIPSEND
- * as to CCHSEND and CCERTDOWN, which use the same data phase); until it lands, those variants
- * are marked todo.
- */
-const DATA_PHASE_LF_TODO = 'LF after the CR before a data phase is taken as data until the line layer skips it (engine work)';
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) for (const crlf of [false, true]) {
-  const hasDataPhase = readFileSync(join(dir, file), 'utf8').includes('<< \\r\\n>');
-  test(`ssl transcript ${file} (${crlf ? 'CR LF' : 'CR'})`, { todo: crlf && hasDataPhase ? DATA_PHASE_LF_TODO : false }, async () => {
+  test(`ssl transcript ${file} (${crlf ? 'CR LF' : 'CR'})`, async () => {
     const peers: Record<string, TlsPeer> = {
       TLS: await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey }),
       WRONG_CA: await TlsPeer.start({ cert: pki.otherServerCert, key: pki.otherServerKey }),
