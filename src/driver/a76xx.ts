@@ -36,6 +36,11 @@ import { openTransport } from '../transport/client-transport.js';
 export interface A76xxOptions extends ModemOptions {
   /** Receive mode (default 'push'). */
   mode?: SocketMode;
+  /**
+   * Transparent mode has one connection (link 0): a connect while it is in use waits for it to end,
+   * in turn, up to this long (default 30 s), then fails with ETIMEDOUT.
+   */
+  transparentWaitMs?: number;
 }
 
 export interface A76xxEvents {
@@ -54,6 +59,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   readonly mode: SocketMode;
   /** `dns.lookup`-compatible resolution through the module (`AT+CDNSGIP`). */
   readonly lookup: LookupFunction;
+  readonly transparentWaitMs: number;
   private readonly users = new Map<number, LinkUser>();
   private readonly servers: (ServerUser | undefined)[] = new Array<ServerUser | undefined>(SERVER_COUNT).fill(undefined);
   /** Buffer-mode notices for links nobody owns yet (an accepted client's data before its socket). */
@@ -75,14 +81,15 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
       await modem.close();
       throw error;
     }
-    return new A76xx(modem, mode);
+    return new A76xx(modem, mode, options);
   }
 
   /** Wrap a Modem that `bringUp()` brought up with the settings of `mode` (`modemOptionsFor`). */
-  constructor(modem: Modem, mode: SocketMode) {
+  constructor(modem: Modem, mode: SocketMode, options: Pick<A76xxOptions, 'transparentWaitMs'> = {}) {
     super();
     this.modem = modem;
     this.mode = mode;
+    this.transparentWaitMs = options.transparentWaitMs ?? 30_000;
     this.lookup = makeLookup((hostname, family) => this.resolve(hostname, family));
     modem.on('data', (link, bytes, from) => this.onData(link, bytes, from));
     modem.on('readable', (link) => this.onReadable(link));

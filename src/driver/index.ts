@@ -3,6 +3,7 @@
  * UdpSocket, TcpServer, lookup); underneath, the Modem, the AT channel, transports, typed errors.
  */
 export * from './errors.js';
+export * from './socket-errors.js';
 export * from './parser.js';
 export * from './at-channel.js';
 export * from './modem.js';

@@ -52,12 +52,14 @@ import type { Duplex } from 'node:stream';
 import { Err, IpErr } from '../at/errors.js';
 import { openTransport, type TransportOptions } from '../transport/client-transport.js';
 import { AtChannel, responseValue, type AtChannelOptions, type AtResponse, type CommandOptions, type PushBlock } from './at-channel.js';
+import type { Clock } from '../time/clock.js';
 import {
   AtCommandError,
   AtTimeoutError,
   ChannelClosedError,
   DriverStateError,
   LinkClosedError,
+  ModuleResetError,
   NetworkLostError,
   SendFailedError,
   readDetailLine,
@@ -159,6 +161,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   private readonly links: Link[] = Array.from({ length: LINK_COUNT }, () => freshLink());
   private readonly sendLock = new Mutex();
   private readonly linkChains = new Map<number, Promise<unknown>>();
+  /** Connects waiting for a link to be released (transparent mode's link 0), in order. */
+  private readonly freeWaiters = new Map<number, (() => void)[]>();
   private info_: BringUpInfo | undefined;
   private networkOpen = false;
   private pushHeaderInUse: 'ipd' | 'receive' = 'ipd';
@@ -317,6 +321,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     const timeoutMs = this.options.syncTimeoutMs ?? 1_000;
     const guardMs = this.options.escapeGuardMs ?? this.options.guardMs ?? 1_000;
     let last: Error | undefined;
+    let boots = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (guardMs > 0 && attempt === Math.floor(attempts / 2) + 1 && attempt > 1) await this.escapeAttempt(guardMs);
       try {
@@ -324,6 +329,12 @@ export class Modem extends EventEmitter<ModemEvents> {
         return;
       } catch (error) {
         if (error instanceof AtCommandError) return; // it answered: alive
+        if (error instanceof ModuleResetError) {
+          // It just booted: this attempt was lost in the restart, the next `AT` meets a ready module.
+          attempt--;
+          if (++boots > 3) throw error;
+          continue;
+        }
         if (!(error instanceof AtTimeoutError)) throw error;
         last = error;
       }
@@ -332,13 +343,13 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 
   private async escapeAttempt(guardMs: number): Promise<void> {
-    await sleep(guardMs);
+    await this.sleep(guardMs);
     this.channel.writeData(Buffer.from('+++', 'latin1'));
-    await sleep(guardMs);
+    await this.sleep(guardMs);
   }
 
   private async waitSimReady(): Promise<void> {
-    const deadline = Date.now() + (this.options.simReadyTimeoutMs ?? 20_000);
+    const deadline = this.clock.now() + (this.options.simReadyTimeoutMs ?? 20_000);
     let pinEntered = false;
     for (;;) {
       let last: Error;
@@ -362,7 +373,7 @@ export class Modem extends EventEmitter<ModemEvents> {
         if (!(error instanceof AtCommandError)) throw error;
         last = error;
       }
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.clock.now();
       if (remaining <= 0) throw last;
       await this.pause(Math.min(this.pollMs, remaining), (line) => line === '+CPIN: READY');
     }
@@ -376,12 +387,12 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** CGREG or CEREG must say 1 (home) or 5 (roaming) (spec §6 #22); either may be unsupported. */
   private async waitRegistered(): Promise<{ cgreg: number | undefined; cereg: number | undefined }> {
-    const deadline = Date.now() + (this.options.registrationTimeoutMs ?? 60_000);
+    const deadline = this.clock.now() + (this.options.registrationTimeoutMs ?? 60_000);
     for (;;) {
       const cgreg = await this.registrationStat('+CGREG');
       const cereg = cgreg !== undefined && REGISTERED.has(cgreg) ? undefined : await this.registrationStat('+CEREG');
       if ((cgreg !== undefined && REGISTERED.has(cgreg)) || (cereg !== undefined && REGISTERED.has(cereg))) return { cgreg, cereg };
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.clock.now();
       if (remaining <= 0) {
         throw new DriverStateError(`not registered to a packet network (CGREG stat ${cgreg ?? '?'}, CEREG stat ${cereg ?? '?'})`);
       }
@@ -482,6 +493,37 @@ export class Modem extends EventEmitter<ModemEvents> {
   releaseLink(link: number): void {
     checkLink(link);
     this.links[link] = freshLink();
+    // Every waiter looks again, in the order they came; the first takes the link, the rest wait on.
+    for (const wake of this.freeWaiters.get(link)?.splice(0) ?? []) wake();
+  }
+
+  /**
+   * Resolves when `link` is free (at once if it is); waiters look in the order they came, and the
+   * one that resolves must take the link at once (`allocateLink`). Rejects with `AtTimeoutError`
+   * after `timeoutMs`.
+   */
+  async whenLinkFree(link: number, timeoutMs: number): Promise<void> {
+    checkLink(link);
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.linkAt(link).state !== 'free') {
+      if (this.channel.closed) throw new ChannelClosedError(`link ${link}`);
+      const left = deadline - this.clock.now();
+      if (left <= 0) throw new AtTimeoutError('', `link ${link} to be free (a transparent connect waits for the one before it)`, timeoutMs);
+      await new Promise<void>((resolve) => {
+        const queue = this.freeWaiters.get(link) ?? [];
+        this.freeWaiters.set(link, queue);
+        const wake = (): void => {
+          timer.cancel();
+          resolve();
+        };
+        const timer = this.clock.setTimeout(() => {
+          const i = queue.indexOf(wake);
+          if (i >= 0) queue.splice(i, 1);
+          resolve();
+        }, left);
+        queue.push(wake);
+      });
+    }
   }
 
   linkState(link: number): LinkState {
@@ -639,19 +681,19 @@ export class Modem extends EventEmitter<ModemEvents> {
    * growing pause, within the CIPSEND response time; -1 (the connection is gone) is final.
    */
   private async sendChunk(link: number, chunk: Buffer, to: RemoteAddress | undefined): Promise<void> {
-    const deadline = Date.now() + this.time('+CIPSEND');
+    const deadline = this.clock.now() + this.time('+CIPSEND');
     for (let pause = SEND_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, SEND_RETRY_MAX_MS)) {
       let confirmed: number;
       try {
         confirmed = await this.sendOnce(link, chunk, to);
       } catch (error) {
-        if (!(error instanceof AtCommandError && error.err === Err.Busy) || Date.now() + pause > deadline) throw error;
-        await sleep(pause);
+        if (!(error instanceof AtCommandError && error.err === Err.Busy) || this.clock.now() + pause > deadline) throw error;
+        await this.sleep(pause);
         continue;
       }
       if (confirmed === chunk.length) return;
-      if (confirmed !== 0 || Date.now() + pause > deadline) throw new SendFailedError(link, chunk.length, confirmed);
-      await sleep(pause);
+      if (confirmed !== 0 || this.clock.now() + pause > deadline) throw new SendFailedError(link, chunk.length, confirmed);
+      await this.sleep(pause);
     }
   }
 
@@ -866,6 +908,14 @@ export class Modem extends EventEmitter<ModemEvents> {
     return this.links[link] as Link;
   }
 
+  private get clock(): Clock {
+    return this.channel.clock;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
   private get pollMs(): number {
     return this.options.pollIntervalMs ?? 1_000;
   }
@@ -923,7 +973,4 @@ function quote(value: string): string {
   return `"${value}"`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 

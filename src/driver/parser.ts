@@ -211,6 +211,23 @@ export class ModuleOutputParser {
     if (split < held.length) this.feed(held.subarray(split));
   }
 
+  /**
+   * In passthrough, bytes kept back because they could start a watched marker (`\r\n`, `\r\nCLO`…);
+   * 0 otherwise (or while bytes are held for a decision).
+   */
+  get passthroughTail(): number {
+    return this.passthrough && this.held === undefined && this.raw === undefined ? this.pending.length : 0;
+  }
+
+  /** The kept-back tail is data after all (the line went quiet without completing a marker). */
+  releaseTail(): void {
+    const tail = this.passthroughTail;
+    if (tail === 0) return;
+    const bytes = this.pending;
+    this.pending = EMPTY;
+    this.sink({ kind: 'passthrough', bytes });
+  }
+
   get inPassthrough(): boolean {
     return this.passthrough;
   }
