@@ -90,6 +90,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
     this.modem = modem;
     this.mode = mode;
     this.transparentWaitMs = options.transparentWaitMs ?? 30_000;
+    this.createConnection = this.createConnection.bind(this);
     this.lookup = makeLookup((hostname, family) => this.resolve(hostname, family));
     modem.on('data', (link, bytes, from) => this.onData(link, bytes, from));
     modem.on('readable', (link) => this.onReadable(link));
@@ -121,16 +122,30 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
 
   // ---------------------------------------------------------------- sockets
 
-  /** A connected TcpSocket, like `net.createConnection` (connects at once; 'connect' when open). */
+  /**
+   * A connected TcpSocket, like `net.createConnection` (connects at once; 'connect' when open).
+   * Bound to this object, and accepting http's connection options, so it can be handed over as it
+   * is: `http.request({ createConnection: modem.createConnection })`, an Agent's `createConnection`,
+   * `ws`'s `createConnection` (typed there as net's: cast it).
+   */
   createConnection(options: TcpConnectOptions & TcpSocketOptions, listener?: () => void): TcpSocket;
   createConnection(port: number, host?: string, listener?: () => void): TcpSocket;
-  createConnection(target: number | (TcpConnectOptions & TcpSocketOptions), hostOrListener?: string | (() => void), listener?: () => void): TcpSocket {
+  createConnection(options: HttpConnectionOptions, oncreate?: (error: Error | null, socket: Duplex) => void): TcpSocket;
+  createConnection(
+    target: number | (TcpConnectOptions & TcpSocketOptions) | HttpConnectionOptions,
+    hostOrListener?: string | (() => void) | ((error: Error | null, socket: Duplex) => void),
+    listener?: () => void,
+  ): TcpSocket {
     if (typeof target === 'number') {
       const socket = new TcpSocket(this);
-      return typeof hostOrListener === 'string' ? socket.connect(target, hostOrListener, listener) : socket.connect(target, hostOrListener);
+      const onConnect = typeof hostOrListener === 'function' ? (hostOrListener as () => void) : listener;
+      return typeof hostOrListener === 'string' ? socket.connect(target, hostOrListener, listener) : socket.connect(target, onConnect);
     }
-    const socket = new TcpSocket(this, target);
-    return socket.connect(target, typeof hostOrListener === 'function' ? hostOrListener : listener);
+    const options = connectOptionsOf(target);
+    const socket = new TcpSocket(this, options);
+    // A two-argument function is http's `oncreate`: http calls it itself with the returned socket.
+    const onConnect = typeof hostOrListener === 'function' && hostOrListener.length < 2 ? (hostOrListener as () => void) : listener;
+    return socket.connect(options, onConnect);
   }
 
   /** Alias of `createConnection`, as `net.connect`. */
@@ -314,6 +329,30 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   private warn(message: string): void {
     this.emit('warning', message);
   }
+}
+
+/** The connection options http, its agents and ws pass to `createConnection` (the fields used here). */
+export interface HttpConnectionOptions {
+  readonly port?: number | string | null | undefined;
+  readonly defaultPort?: number | string | undefined;
+  readonly host?: string | null | undefined;
+  readonly hostname?: string | null | undefined;
+  readonly localPort?: number | undefined;
+  readonly timeout?: number | undefined;
+}
+
+function connectOptionsOf(options: (TcpConnectOptions & TcpSocketOptions) | HttpConnectionOptions): TcpConnectOptions & TcpSocketOptions {
+  const o = options as HttpConnectionOptions & TcpSocketOptions;
+  const port = Number(o.port ?? o.defaultPort);
+  const host = o.host ?? o.hostname ?? undefined;
+  return {
+    port,
+    ...(host === undefined || host === null ? {} : { host }),
+    ...(o.localPort === undefined ? {} : { localPort: o.localPort }),
+    ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
+    ...(o.highWaterMark === undefined ? {} : { highWaterMark: o.highWaterMark }),
+    ...(o.allowHalfOpen === undefined ? {} : { allowHalfOpen: o.allowHalfOpen }),
+  };
 }
 
 /** The Modem settings each mode needs (what `A76xx.open` passes; explicit options win). */
