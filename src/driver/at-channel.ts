@@ -380,6 +380,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     pending.timer = undefined;
     pending.zombie = true;
     pending.lines = [];
+    pending.chars = 0;
     pending.blocks = [];
     pending.reject(error);
     this.recoveryTimer?.cancel();

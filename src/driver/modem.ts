@@ -451,12 +451,13 @@ export class Modem extends EventEmitter<ModemEvents> {
   async netClose(): Promise<void> {
     try {
       const response = await this.command('AT+NETCLOSE', {
-        responsePrefixes: ['+NETCLOSE:'],
+        responsePrefixes: ['+NETCLOSE:', '+IP ERROR:'],
         completion: { match: (l) => /^\+NETCLOSE: ?-?\d+$/.test(l), what: '+NETCLOSE: <err>', timeoutMs: this.time('+NETCLOSE') },
       });
       if (completionErr(response) !== 0) throw completionFailure(response);
     } catch (error) {
-      if (!(error instanceof AtCommandError) || error.err !== 2) throw error;
+      // `+NETCLOSE: 2` (A76XX) or `+IP ERROR: 5` "Network is already closed" (SIM5320/SIM7600): closed already.
+      if (!(error instanceof AtCommandError) || !(error.err === 2 || error.ipErrorCode === IpErr.AlreadyClosed)) throw error;
     }
     this.networkOpen = false;
     for (let link = 0; link < LINK_COUNT; link++) if (this.links[link]?.state === 'open') this.markClosed(link);
@@ -592,14 +593,15 @@ export class Modem extends EventEmitter<ModemEvents> {
       const prefix = `+CIPCLOSE: ${link},`;
       try {
         const response = await this.command(`AT+CIPCLOSE=${link}`, {
-          responsePrefixes: [prefix],
+          responsePrefixes: [prefix, '+IP ERROR:'],
           completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPCLOSE') },
           onSuccess: () => this.markClosed(link),
         });
         if (completionErr(response) !== 0) throw completionFailure(response, link);
       } catch (error) {
-        // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed now.
-        if (!(error instanceof AtCommandError && error.err === Err.NotSupported)) throw error;
+        // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed
+        // now; SIM5320/SIM7600 say `+IP ERROR: 8` (Network not opened) for the same (TinyGSM#581).
+        if (!(error instanceof AtCommandError && (error.err === Err.NotSupported || error.ipErrorCode === IpErr.NetworkNotOpened))) throw error;
       }
       this.markClosed(link);
     } finally {

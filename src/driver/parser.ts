@@ -326,7 +326,12 @@ export class ModuleOutputParser {
   // ---------------------------------------------------------------- items
 
   private line(data: Buffer, start: number, stop: number): void {
-    const text = data.toString('latin1', start, stop);
+    let text = data.toString('latin1', start, stop);
+    // NUL bytes are line noise (a module prints them as its UART comes up at reset): not text.
+    if (text.includes('\0')) {
+      text = text.replaceAll('\0', '');
+      if (text === '') return;
+    }
     if (this.hexNext !== undefined) {
       const hex = this.hexNext;
       this.hexNext = undefined;
@@ -336,7 +341,7 @@ export class ModuleOutputParser {
       }
       // Not the announced hex line: deliver it as what it is.
     }
-    const first = data[start];
+    const first = text.charCodeAt(0);
     if (first === PLUS) {
       if (this.header(text)) return;
     } else if (first === R) {
