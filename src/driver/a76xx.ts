@@ -32,6 +32,7 @@ import { TcpSocket, type TcpConnectOptions, type TcpSocketOptions } from './tcp-
 import { UdpSocket } from './udp-socket.js';
 import type { PushBlock } from './at-channel.js';
 import { openTransport } from '../transport/client-transport.js';
+import { AutoRecovery, type RecoveryPolicy } from './auto-recovery.js';
 
 export interface A76xxOptions extends ModemOptions {
   /** Receive mode (default 'push'). */
@@ -41,6 +42,12 @@ export interface A76xxOptions extends ModemOptions {
    * in turn, up to this long (default 30 s), then fails with ETIMEDOUT.
    */
   transparentWaitMs?: number;
+  /**
+   * Automatic recovery after a network loss or a module restart (default on): `recover()` retried
+   * with backoff (see `RecoveryPolicy`), 'recovering' / 'recovered' / 'recovery-failed' events.
+   * `false` leaves it to the application (`recover()`).
+   */
+  recovery?: boolean | RecoveryPolicy;
 }
 
 export interface A76xxEvents {
@@ -52,6 +59,12 @@ export interface A76xxEvents {
   close: [error: ChannelClosedError];
   /** Something was dropped that should not have been (data for a link nobody owns, …). */
   warning: [message: string];
+  /** Automatic recovery: attempt `attempt` starts. */
+  recovering: [attempt: number];
+  /** Automatic recovery succeeded on attempt `attempt`; new sockets work again. */
+  recovered: [attempt: number];
+  /** An automatic recovery attempt failed; the next one in `nextDelayMs` (undefined: given up). */
+  'recovery-failed': [error: unknown, attempt: number, nextDelayMs: number | undefined];
 }
 
 export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
@@ -68,6 +81,9 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   private restarted: Error | undefined;
   private closedWith: ChannelClosedError | undefined;
   private closing = false;
+  private readonly autoRecovery: AutoRecovery | undefined;
+  /** The recovery in progress (the user's or the automatic one): a second caller joins it. */
+  private recovery: Promise<void> | undefined;
 
   /** Open the device (or a ready transport) and bring the module up for `options.mode`. */
   static async open(target: string | Duplex, options: A76xxOptions = {}): Promise<A76xx> {
@@ -85,12 +101,26 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   }
 
   /** Wrap a Modem that `bringUp()` brought up with the settings of `mode` (`modemOptionsFor`). */
-  constructor(modem: Modem, mode: SocketMode, options: Pick<A76xxOptions, 'transparentWaitMs'> = {}) {
+  constructor(modem: Modem, mode: SocketMode, options: Pick<A76xxOptions, 'transparentWaitMs' | 'recovery'> = {}) {
     super();
     this.modem = modem;
     this.mode = mode;
     this.transparentWaitMs = options.transparentWaitMs ?? 30_000;
     this.createConnection = this.createConnection.bind(this);
+    const policy = options.recovery ?? true;
+    this.autoRecovery =
+      policy === false
+        ? undefined
+        : new AutoRecovery(
+            modem.channel.clock,
+            () => this.recover(),
+            {
+              attempt: (n) => this.emit('recovering', n),
+              recovered: (n) => this.emit('recovered', n),
+              failed: (error, n, next) => this.emit('recovery-failed', error, n, next),
+            },
+            policy === true ? {} : policy,
+          );
     this.lookup = makeLookup((hostname, family) => this.resolve(hostname, family));
     modem.on('data', (link, bytes, from) => this.onData(link, bytes, from));
     modem.on('readable', (link) => this.onReadable(link));
@@ -101,15 +131,18 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
       this.lost = error;
       this.failAll(error);
       this.emit('network-lost', error);
+      this.autoRecovery?.trigger();
     });
     modem.on('reset', (line) => {
       const error = new ModuleResetError(line);
       this.restarted = error;
       this.failAll(error);
       this.emit('reset', line);
+      this.autoRecovery?.trigger();
     });
     modem.on('close', (error) => {
       this.closedWith = error;
+      this.autoRecovery?.stop();
       if (!this.closing) this.failAll(error);
       this.emit('close', error);
     });
@@ -201,11 +234,26 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
    * After a network loss: NETCLOSE if still marked open, NETOPEN, receive mode; after a module
    * reset: the whole bring-up. New sockets work again afterwards (old ones stay failed).
    */
-  async recover(): Promise<void> {
-    if (this.closedWith !== undefined) throw new ChannelClosedError('recover', this.closedWith.reason);
-    await this.modem.recover();
-    this.lost = undefined;
-    this.restarted = undefined;
+  recover(): Promise<void> {
+    if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError('recover', this.closedWith.reason));
+    if (this.recovery !== undefined) return this.recovery;
+    const recovery = (async () => {
+      try {
+        await this.modem.recover();
+        this.lost = undefined;
+        this.restarted = undefined;
+        this.autoRecovery?.settled();
+      } finally {
+        this.recovery = undefined;
+      }
+    })();
+    this.recovery = recovery;
+    return recovery;
+  }
+
+  /** Automatic recovery is retrying right now. */
+  get recovering(): boolean {
+    return this.autoRecovery?.recovering === true;
   }
 
   /**
@@ -228,6 +276,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
    */
   async close(options: { netClose?: boolean } = {}): Promise<void> {
     this.closing = true;
+    this.autoRecovery?.stop();
     for (const user of [...this.users.values()]) {
       if (user instanceof TcpSocket) user.destroy();
       else if (user instanceof UdpSocket) user.close();
@@ -249,8 +298,9 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
 
   unusable(): Error | undefined {
     if (this.closedWith !== undefined || this.closing) return new ChannelClosedError(undefined, this.closedWith?.reason);
-    if (this.restarted !== undefined) return new DriverStateError('the module restarted: call recover() first', { cause: this.restarted });
-    if (this.lost !== undefined) return new DriverStateError('the network was lost: call recover() first', { cause: this.lost });
+    const next = this.autoRecovery === undefined ? 'call recover() first' : 'recovering, try again later';
+    if (this.restarted !== undefined) return new DriverStateError(`the module restarted: ${next}`, { cause: this.restarted });
+    if (this.lost !== undefined) return new DriverStateError(`the network was lost: ${next}`, { cause: this.lost });
     return undefined;
   }
 

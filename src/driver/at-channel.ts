@@ -506,8 +506,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     }
     const pending = this.current;
     if (isFinalLine(line)) {
-      // With echo on, a command's answer follows its echo: a final before it is an earlier one's.
-      if (pending !== undefined && !(this.echoState === 'on' && !pending.echoSeen && !pending.zombie)) this.finish(pending, line);
+      if (pending !== undefined) this.finish(pending, line);
       else this.unownedFinal(line);
       return;
     }
@@ -573,12 +572,14 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.succeed(pending, final);
     } else {
       pending.reject(commandError(pending.text, final, pending.lines));
-      this.settle();
+      // Only a bare ERROR (no detail line) is what such firmware repeats; reads answered
+      // `+IP ERROR: No data` and CME errors go on at once.
+      if (final === 'ERROR' && pending.lines.length === 0) this.settle();
     }
     this.pump();
   }
 
-  /** After a failure the next command waits `errorSettleMs`: a duplicate `ERROR` then is stray. */
+  /** After a bare ERROR the next command waits `errorSettleMs`: a duplicate `ERROR` then is stray. */
   private settle(): void {
     if (this.errorSettleMs <= 0) return;
     this.settleTimer?.cancel();

@@ -24,8 +24,9 @@ export interface AtChannelOptions {
   /** Quiet time after which a held transparent tail that could start `\r\nCLOSED\r\n` is delivered as data (default 50 ms). */
   tailReleaseMs?: number;
   /**
-   * After a command failed, how long the next command waits before it is written (default 50 ms):
-   * some firmware prints a second `ERROR` for one command, which must not answer the next one.
+   * After a command failed with a bare `ERROR`, how long the next command waits before it is
+   * written (default 50 ms): some firmware prints a second `ERROR` for one command, which must not
+   * answer the next one. Failures with a detail line (`+IP ERROR: No data`) or a CME code go on at once.
    */
   errorSettleMs?: number;
   /** Most information lines one response may collect (default 1024); past it the command fails with `ResponseOverflowError`. */

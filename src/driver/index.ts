@@ -14,6 +14,7 @@ export * from './udp-socket.js';
 export * from './tcp-server.js';
 export * from './dns.js';
 export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
+export type { RecoveryPolicy } from './auto-recovery.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
 export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';
 export { openTransport, transportKind, type Transport, type TransportOptions } from '../transport/client-transport.js';

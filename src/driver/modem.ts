@@ -15,7 +15,7 @@
  *   openTcp(link, host, port, {localPort})   AT+CIPOPEN … waits for `+CIPOPEN: <link>,<err>` (OK first)
  *   openUdp(link, localPort)           AT+CIPOPEN=<link>,"UDP",,,<localPort> (`+CIPOPEN: <link>,0` before OK)
  *   send(link, bytes, to?)             TCP: chunks of ≤1500, each `AT+CIPSEND` + prompt + data, paced by
- *                                      its `+CIPSEND: <link>,<req>,<cnf>` (one unconfirmed send at a time);
+ *                                      its `+CIPSEND: <link>,<req>,<cnf>` (one unconfirmed send per link);
  *                                      UDP: `to` = {address, port}, one datagram ≤1500. Resolves with bytes sent.
  *   read(link, max?)                   buffer mode: AT+CIPRXGET=2 → { bytes, rest, from? } (empty on "No data";
  *                                      `from` from the `+CIPRXGETIP:` line when CIPRXGET=5 is on)
@@ -67,7 +67,6 @@ import {
 import type { RemoteAddress } from './parser.js';
 import { timeFor } from './timeouts.js';
 import { isConnectLine, isNetworkLostLine } from './urcs.js';
-import { Mutex } from './mutex.js';
 
 export const LINK_COUNT = 10;
 export const SERVER_COUNT = 4;
@@ -104,6 +103,15 @@ export interface ModemOptions extends AtChannelOptions, TransportOptions {
   syncTimeoutMs?: number;
   /** Guard time around `+++` when sync fails (the module may be stuck in data mode). 0 = never try; default `guardMs`. */
   escapeGuardMs?: number;
+  /**
+   * Escape-first open: before the first `AT`, a guarded `+++` (silence, `+++`, silence: 2 × the
+   * guard time, 2 s by default) in case a previous host left the module in transparent data mode,
+   * so no `AT` reaches the peer. Default off: it costs the two guard times on every open; without
+   * it such a module gets `AT
+` and `ATQ0V1
+` as data before the escape the sync tries later.
+   */
+  escapeFirst?: boolean;
   /** How long the SIM may take to become READY (AN§1.4: 20 s). */
   simReadyTimeoutMs?: number;
   /** How long network registration (CGREG/CEREG 1 or 5) may take (default 60 s). */
@@ -159,7 +167,6 @@ export class Modem extends EventEmitter<ModemEvents> {
   readonly channel: AtChannel;
   private readonly options: ModemOptions;
   private readonly links: Link[] = Array.from({ length: LINK_COUNT }, () => freshLink());
-  private readonly sendLock = new Mutex();
   private readonly linkChains = new Map<number, Promise<unknown>>();
   /** Connects waiting for a link to be released (transparent mode's link 0), in order. */
   private readonly freeWaiters = new Map<number, (() => void)[]>();
@@ -322,6 +329,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     const guardMs = this.options.escapeGuardMs ?? this.options.guardMs ?? 1_000;
     let last: Error | undefined;
     let boots = 0;
+    if (this.options.escapeFirst === true && guardMs > 0) await this.escapeAttempt(guardMs);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (guardMs > 0 && attempt === Math.floor(attempts / 2) + 1 && attempt > 1) await this.escapeAttempt(guardMs);
       try {
@@ -342,10 +350,24 @@ export class Modem extends EventEmitter<ModemEvents> {
     throw new DriverStateError(`no answer to AT after ${attempts} attempts (${last?.message ?? ''})`, { cause: last });
   }
 
+  /**
+   * Silence, `+++`, then its `OK` (a module in data mode answers once its trailing guard passed) or,
+   * from a module in command mode, nothing within the guard and answer time. Nothing is written
+   * meanwhile: a byte inside the trailing guard would make the `+++` data.
+   */
   private async escapeAttempt(guardMs: number): Promise<void> {
     await this.sleep(guardMs);
-    this.channel.writeData(Buffer.from('+++', 'latin1'));
-    await this.sleep(guardMs);
+    const answered = this.channel.waitFor((line) => line === 'OK', {
+      timeoutMs: guardMs + (this.options.escapeAnswerMs ?? 1_000),
+      what: 'OK after +++',
+      command: '+++',
+    });
+    this.channel.writeRaw(Buffer.from('+++', 'latin1'));
+    try {
+      await answered;
+    } catch (error) {
+      if (!(error instanceof AtTimeoutError)) throw error;
+    }
   }
 
   private async waitSimReady(): Promise<void> {
@@ -671,7 +693,9 @@ export class Modem extends EventEmitter<ModemEvents> {
     if (data.length === 0) return 0;
     while (sent < data.length) {
       const chunk = data.subarray(sent, Math.min(data.length, sent + MAX_SEND));
-      await this.sendLock.run(() => this.sendChunk(link, chunk, to));
+      // Sends on one link are chained (`send`); links do not wait for each other: the module allows
+      // one unconfirmed CIPSEND per link (a second is `+CIPERROR: 8` Busy), not one for all.
+      await this.sendChunk(link, chunk, to);
       sent += chunk.length;
     }
     return sent;

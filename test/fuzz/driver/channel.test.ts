@@ -27,7 +27,12 @@ const line = (text: string): Buffer => latin1(`\r\n${text}\r\n`);
 
 /** Short timeouts: a command the module never answers costs this much. */
 const SILENT_TIMEOUT_MS = 30;
-const RECOVERY_MS = 20;
+/**
+ * How long a failed command's late answer is absorbed. A command in flight at a boot line fails at
+ * once, and this scripted module (unlike a real one) still answers it after its restart: that
+ * answer must come within this time on a loaded machine, or it is taken for the next command's.
+ */
+const RECOVERY_MS = 250;
 /** For commands that are answered: long enough never to fire on a loaded machine. */
 const ANSWERED_TIMEOUT_MS = 5_000;
 
