@@ -46,36 +46,15 @@ import type {
 import { DataModePort } from './data-mode.js';
 import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError, ResponseOverflowError } from './errors.js';
 import { ModuleOutputParser, type ModuleEvent } from './parser.js';
-import { commandsOf, maxResponseMs, type TimeoutOverrides } from './timeouts.js';
+import { maxResponseMs, type TimeoutOverrides } from './timeouts.js';
 import { publishRx, publishTx } from './trace.js';
 import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSuccessLine } from './urcs.js';
-import { callerStack, Waiters, withCallerStack, type CallerStack } from './waiter.js';
+import { callerStack, Waiters, withCallerStack } from './waiter.js';
+import { echoAfter, matchesAny, newPending, startsWithAny, type Pending } from './pending-command.js';
+import { UrcRouter } from './urc-router.js';
 
 export * from './at-types.js';
 
-interface Pending {
-  readonly text: string;
-  readonly bytes: Buffer;
-  readonly options: CommandOptions;
-  readonly timeoutMs: number;
-  readonly prefixes: readonly string[];
-  readonly explicitPrefixes: boolean;
-  /** A read (`?`) or test (`=?`) command: its prefix's lines are its answer, never a completion. */
-  readonly query: boolean;
-  readonly origin: CallerStack;
-  readonly resolve: (response: AtResponse) => void;
-  readonly reject: (error: Error) => void;
-  lines: string[];
-  chars: number;
-  blocks: RxgetBlock[];
-  echoSeen: boolean;
-  promptSeen: boolean;
-  timer: Timer | undefined;
-  /** Bounds the wait in the queue while the port is in data mode. */
-  queueTimer: Timer | undefined;
-  /** Failed (timeout, overflow, reset): kept only to absorb its late answer. */
-  zombie: boolean;
-}
 
 const DEFAULT_RECOVERY_MS = 1_000;
 const DEFAULT_ERROR_SETTLE_MS = 50;
@@ -99,7 +78,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   /** After a failed command: the next one waits so a second `ERROR` of the failed one is not its answer. */
   private settleTimer: Timer | undefined;
   private readonly waiters: Waiters;
-  private readonly handlers: { prefix: string; handler: UrcHandler }[] = [];
+  private readonly router = new UrcRouter((error) => this.listenerFailed(error));
   private closedWith: ChannelClosedError | undefined;
   private echoState: EchoState = 'unknown';
   private readonly inbox: Buffer[] = [];
@@ -166,29 +145,9 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   command(text: string, options: CommandOptions = {}): Promise<AtResponse> {
     if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError(text, this.closedWith.reason));
     if (/[\r\n]/.test(text)) return Promise.reject(new RangeError(`a command line cannot contain CR or LF: ${JSON.stringify(text)}`));
-    const explicit = options.responsePrefixes !== undefined;
     const origin = callerStack(this.command);
     return new Promise<AtResponse>((resolve, reject) => {
-      const pending: Pending = {
-        text,
-        bytes: Buffer.from(`${text}\r`, 'latin1'),
-        options,
-        timeoutMs: options.timeoutMs ?? maxResponseMs(text, this.timeouts),
-        prefixes: options.responsePrefixes ?? defaultPrefixes(text),
-        explicitPrefixes: explicit,
-        query: /\?$/.test(text),
-        origin,
-        resolve,
-        reject,
-        lines: [],
-        chars: 0,
-        blocks: [],
-        echoSeen: false,
-        promptSeen: false,
-        timer: undefined,
-        queueTimer: undefined,
-        zombie: false,
-      };
+      const pending = newPending(text, options, maxResponseMs(text, this.timeouts), origin, resolve, reject);
       this.queue.push(pending);
       if (this.dataMode) this.armQueueTimer(pending);
       this.pump();
@@ -237,12 +196,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
 
   /** Call `handler` for every unsolicited line starting with `prefix`. Returns the unsubscribe function. */
   onUrc(prefix: string, handler: UrcHandler): () => void {
-    const entry = { prefix, handler };
-    this.handlers.push(entry);
-    return () => {
-      const i = this.handlers.indexOf(entry);
-      if (i >= 0) this.handlers.splice(i, 1);
-    };
+    return this.router.on(prefix, handler);
   }
 
   /** Whether the module echoes commands, as last observed (`unknown` after a reset). */
@@ -536,7 +490,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.keep(pending, line);
       return;
     }
-    if (isKnownUrc(line) || this.hasHandlerFor(line)) {
+    if (isKnownUrc(line) || this.router.handles(line)) {
       this.routeUrc(line, false);
       return;
     }
@@ -566,7 +520,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.pump();
       return;
     }
-    this.learnEcho(pending, final);
+    this.echoState = echoAfter(pending, final, pending.echoSeen ? 'on' : 'off');
     if (isSuccessLine(final)) {
       if (isConnectLine(final)) this.enterDataMode(final);
       this.succeed(pending, final);
@@ -625,18 +579,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     });
   }
 
-  private learnEcho(pending: Pending, final: string): void {
-    this.echoState = pending.echoSeen ? 'on' : 'off';
-    if (final !== 'OK') return;
-    for (const c of commandsOf(pending.text)) {
-      if (c.name === 'E') {
-        const value = c.params[0];
-        this.echoState = value !== undefined && value.kind !== 'empty' && value.value === '1' ? 'on' : 'off';
-      } else if (c.name === 'Z' || c.name === '&F') {
-        this.echoState = 'unknown';
-      }
-    }
-  }
+
 
   /**
    * The module restarted: the command in flight will never be answered (it fails now, and its
@@ -674,24 +617,10 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.notify('urc', line, true);
       return;
     }
-    let handled = false;
-    for (const { prefix, handler } of [...this.handlers]) {
-      if (!line.startsWith(prefix)) continue;
-      handled = true;
-      try {
-        handler(line);
-      } catch (error) {
-        // A failing handler must not break the line discipline for everyone else.
-        this.listenerFailed(error);
-      }
-    }
+    const handled = this.router.route(line);
     this.notify('urc', line, handled);
   }
 
-  private hasHandlerFor(line: string): boolean {
-    for (const { prefix } of this.handlers) if (line.startsWith(prefix)) return true;
-    return false;
-  }
 
   // ---------------------------------------------------------------- shutdown
 
@@ -721,22 +650,4 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.transport.on('error', () => {});
     this.notify('close', error);
   }
-}
-
-/** The default response prefix: `+NAME:` of an extended command (`+CICCID` answers `+ICCID:`). */
-function defaultPrefixes(text: string): readonly string[] {
-  const first = commandsOf(text)[0];
-  if (first === undefined || !/^[+*$^]/.test(first.name)) return [];
-  if (first.name === '+CICCID') return ['+ICCID:'];
-  return [`${first.name}:`];
-}
-
-function startsWithAny(line: string, prefixes: readonly string[]): boolean {
-  for (const p of prefixes) if (line.startsWith(p)) return true;
-  return false;
-}
-
-function matchesAny(line: string, patterns: readonly RegExp[]): boolean {
-  for (const re of patterns) if (re.test(line)) return true;
-  return false;
 }
