@@ -68,6 +68,7 @@ import type { RemoteAddress } from './parser.js';
 import { timeFor } from './timeouts.js';
 import { isConnectLine, isNetworkLostLine } from './urcs.js';
 import { BringUpSteps, quote } from './bring-up.js';
+import { URC_HANDLERS, type UrcContext } from './urc/index.js';
 import { checkLink, LINK_COUNT, LinkTable, type LinkState } from './link-table.js';
 
 export { LINK_COUNT, type LinkState } from './link-table.js';
@@ -194,11 +195,20 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.channel.onUrc('CLOSED', (line) => {
       if (line === 'CLOSED') this.onTransparentClosed('CLOSED');
     });
-    this.channel.onUrc('+CIPRXGET: 1,', (line) => this.onRxNotice(line));
-    this.channel.onUrc('+IPCLOSE:', (line) => this.onIpClose(line));
-    this.channel.onUrc('+CLIENT:', (line) => this.onClient(line));
-    this.channel.onUrc('+CIPEVENT:', (line) => this.onNetworkLost(line));
-    this.channel.onUrc('+CIP EVENT:', (line) => this.onNetworkLost(line));
+    const modem = this;
+    const context: UrcContext = {
+      links: this.links,
+      channel: this.channel,
+      get transparent() {
+        return modem.transparent;
+      },
+      networkDown: () => (this.networkOpen = false),
+      readable: (link) => this.emit('readable', link),
+      linkClosed: (link, reason) => this.emit('link-closed', link, reason),
+      client: (accepted) => this.emit('client', accepted),
+      networkLost: (error) => this.emit('network-lost', error),
+    };
+    for (const { prefix, handle } of URC_HANDLERS) this.channel.onUrc(prefix, (line) => handle(context, line));
     this.channel.on('reset', (line) => this.onReset(line));
     this.channel.on('close', (error) => this.emit('close', error));
   }
@@ -642,43 +652,6 @@ export class Modem extends EventEmitter<ModemEvents> {
     const reason = entry.closing ? 0 : 1;
     this.links.markClosed(0);
     this.emit('link-closed', 0, reason);
-  }
-
-  private onRxNotice(line: string): void {
-    const link = Number(/^\+CIPRXGET: ?1,(\d+)$/.exec(line)?.[1]);
-    if (Number.isInteger(link) && link >= 0 && link < LINK_COUNT) this.emit('readable', link);
-  }
-
-  private onIpClose(line: string): void {
-    const m = /^\+IPCLOSE: ?(\d+), ?(\d+)$/.exec(line);
-    if (m === null) return;
-    const link = Number(m[1]);
-    if (link >= LINK_COUNT) return;
-    this.links.markClosed(link);
-    this.emit('link-closed', link, Number(m[2]));
-  }
-
-  private onClient(line: string): void {
-    const m = /^\+CLIENT: ?(\d+), ?(\d+), ?(.+):(\d+)$/.exec(line);
-    if (m === null) return;
-    const link = Number(m[1]);
-    if (link >= LINK_COUNT) return;
-    const remote = { address: (m[3] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[4]) };
-    const server = Number(m[2]);
-    // In transparent mode server 0's client is link 0 in data mode (`CONNECT` follows, AN§3.4.1).
-    const transparent = this.transparent && link === 0 && server === 0;
-    this.links.set(link, { state: 'open', type: 'tcp', remote, server, transparent, closing: false });
-    this.emit('client', { link, server, remote });
-  }
-
-  private onNetworkLost(line: string): void {
-    if (!isNetworkLostLine(line)) return;
-    this.networkOpen = false;
-    this.links.closeAll();
-    const error = new NetworkLostError(line);
-    // Confirmations of sends and connects in progress may never come now.
-    this.channel.failCompletions((command) => /^AT\+CIP(SEND|OPEN)=/i.test(command), error);
-    this.emit('network-lost', error);
   }
 
   private onReset(line: string): void {

@@ -29,6 +29,8 @@ const OPEN_OPTIONS = {
   syncTimeoutMs: 1_000,
   pollIntervalMs: 10,
   recoveryMs: 50,
+  // This test drives recovery itself (`recover()` after the restart); automatic recovery has its own test.
+  recovery: false,
   timeouts: { default: 5_000, '+CIPOPEN': 5_000, '+CIPSEND': 5_000, '+CIPCLOSE': 5_000, '+NETOPEN': 5_000, '+NETCLOSE': 5_000 },
 };
 
