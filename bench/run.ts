@@ -4,7 +4,7 @@
  * about four minutes. See bench/README.md.
  *
  * Options: --json; --only NAME[,NAME] (transparent-goodput, command-goodput, paced-transparent,
- * paced-buffer, driver-parse, fleet, fleet-tcp); --modems N (fleet size, default 10000);
+ * paced-push, paced-buffer, paced-send, driver-parse, fleet, fleet-tcp); --modems N (fleet size, default 10000);
  * --tcp-modems N (default: the largest that fits the descriptor limit); --quick (short windows,
  * 1000 modems: a smoke run, not numbers to keep).
  *
@@ -17,7 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { commandGoodput, transparentGoodput } from './goodput.js';
 import { fleetMemory, fleetTcp, openFilesLimit } from './fleet.js';
-import { pacedBuffer, pacedTransparent } from './paced.js';
+import { pacedBuffer, pacedPush, pacedSend, pacedTransparent } from './paced.js';
 import { driverParse } from './parse.js';
 import { jsonLine, table, type Row } from './lib/report.js';
 
@@ -40,7 +40,7 @@ if (import.meta.url.endsWith('.ts') && !flag('--from-source')) {
   process.exit(result.status ?? 1);
 }
 
-const ALL = ['transparent-goodput', 'command-goodput', 'paced-transparent', 'paced-buffer', 'driver-parse', 'fleet', 'fleet-tcp'] as const;
+const ALL = ['transparent-goodput', 'command-goodput', 'paced-transparent', 'paced-push', 'paced-buffer', 'paced-send', 'driver-parse', 'fleet', 'fleet-tcp'] as const;
 const only = value('--only')?.split(',');
 const unknown = only?.filter((name) => !(ALL as readonly string[]).includes(name)) ?? [];
 if (unknown.length > 0) {
@@ -96,7 +96,9 @@ const steps: [(typeof ALL)[number], () => Promise<Row | Row[]>][] = [
   ['transparent-goodput', () => transparentGoodput(goodput)],
   ['command-goodput', () => commandGoodput(goodput)],
   ['paced-transparent', () => pacedTransparent(paced)],
+  ['paced-push', () => pacedPush(paced)],
   ['paced-buffer', () => pacedBuffer(paced)],
+  ['paced-send', () => pacedSend(paced)],
   ['fleet', () => fleetMemory(fleet)],
   ['fleet-tcp', () => fleetTcp(fleet)],
 ];

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { AtChannel, responseValue, type AtResponse } from '../driver/at-channel.js';
-import { AtCommandError, AtTimeoutError } from '../driver/errors.js';
+import { AtCommandError, AtTimeoutError, ModuleResetError } from '../driver/errors.js';
 import { openTransport } from '../transport/client-transport.js';
 import { addDeviceOptions, complain, positiveInt, type DeviceOptions } from './nc.js';
 
@@ -130,7 +130,8 @@ export async function runDoctor(channel: AtChannel, options: DoctorOptions = {})
       alive = true;
     } catch (error) {
       if (error instanceof AtCommandError) alive = true;
-      else if (!(error instanceof AtTimeoutError)) throw error;
+      // A boot URC fails the AT in flight (the module restarted under it): ask again.
+      else if (!(error instanceof AtTimeoutError) && !(error instanceof ModuleResetError)) throw error;
     }
   }
   if (report('AT', alive ? 'ok' : 'fail', alive ? 'the module answers' : 'no answer to AT (3 tries): wrong port or baud rate, module off, or stuck in data mode') === 'fail') {

@@ -34,10 +34,22 @@ import type { PushBlock } from './at-channel.js';
 import { openTransport } from '../transport/client-transport.js';
 import { SslClient } from './ssl-client.js';
 import { SslSocket, type SslConnectOptions } from './ssl-socket.js';
+import { AutoRecovery, type RecoveryPolicy } from './auto-recovery.js';
 
 export interface A76xxOptions extends ModemOptions {
   /** Receive mode (default 'push'). */
   mode?: SocketMode;
+  /**
+   * Transparent mode has one connection (link 0): a connect while it is in use waits for it to end,
+   * in turn, up to this long (default 30 s), then fails with ETIMEDOUT.
+   */
+  transparentWaitMs?: number;
+  /**
+   * Automatic recovery after a network loss or a module restart (default on): `recover()` retried
+   * with backoff (see `RecoveryPolicy`), 'recovering' / 'recovered' / 'recovery-failed' events.
+   * `false` leaves it to the application (`recover()`).
+   */
+  recovery?: boolean | RecoveryPolicy;
 }
 
 export interface A76xxEvents {
@@ -49,6 +61,12 @@ export interface A76xxEvents {
   close: [error: ChannelClosedError];
   /** Something was dropped that should not have been (data for a link nobody owns, …). */
   warning: [message: string];
+  /** Automatic recovery: attempt `attempt` starts. */
+  recovering: [attempt: number];
+  /** Automatic recovery succeeded on attempt `attempt`; new sockets work again. */
+  recovered: [attempt: number];
+  /** An automatic recovery attempt failed; the next one in `nextDelayMs` (undefined: given up). */
+  'recovery-failed': [error: unknown, attempt: number, nextDelayMs: number | undefined];
 }
 
 export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
@@ -56,6 +74,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   readonly mode: SocketMode;
   /** `dns.lookup`-compatible resolution through the module (`AT+CDNSGIP`). */
   readonly lookup: LookupFunction;
+  readonly transparentWaitMs: number;
   private readonly users = new Map<number, LinkUser>();
   private readonly servers: (ServerUser | undefined)[] = new Array<ServerUser | undefined>(SERVER_COUNT).fill(undefined);
   /** Buffer-mode notices for links nobody owns yet (an accepted client's data before its socket). */
@@ -65,6 +84,9 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   private closedWith: ChannelClosedError | undefined;
   private closing = false;
   private sslClient: SslClient | undefined;
+  private readonly autoRecovery: AutoRecovery | undefined;
+  /** The recovery in progress (the user's or the automatic one): a second caller joins it. */
+  private recovery: Promise<void> | undefined;
 
   /** Open the device (or a ready transport) and bring the module up for `options.mode`. */
   static async open(target: string | Duplex, options: A76xxOptions = {}): Promise<A76xx> {
@@ -78,14 +100,30 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
       await modem.close();
       throw error;
     }
-    return new A76xx(modem, mode);
+    return new A76xx(modem, mode, options);
   }
 
   /** Wrap a Modem that `bringUp()` brought up with the settings of `mode` (`modemOptionsFor`). */
-  constructor(modem: Modem, mode: SocketMode) {
+  constructor(modem: Modem, mode: SocketMode, options: Pick<A76xxOptions, 'transparentWaitMs' | 'recovery'> = {}) {
     super();
     this.modem = modem;
     this.mode = mode;
+    this.transparentWaitMs = options.transparentWaitMs ?? 30_000;
+    this.createConnection = this.createConnection.bind(this);
+    const policy = options.recovery ?? true;
+    this.autoRecovery =
+      policy === false
+        ? undefined
+        : new AutoRecovery(
+            modem.channel.clock,
+            () => this.recover(),
+            {
+              attempt: (n) => this.emit('recovering', n),
+              recovered: (n) => this.emit('recovered', n),
+              failed: (error, n, next) => this.emit('recovery-failed', error, n, next),
+            },
+            policy === true ? {} : policy,
+          );
     this.lookup = makeLookup((hostname, family) => this.resolve(hostname, family));
     modem.on('data', (link, bytes, from) => this.onData(link, bytes, from));
     modem.on('readable', (link) => this.onReadable(link));
@@ -96,15 +134,18 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
       this.lost = error;
       this.failAll(error);
       this.emit('network-lost', error);
+      this.autoRecovery?.trigger();
     });
     modem.on('reset', (line) => {
       const error = new ModuleResetError(line);
       this.restarted = error;
       this.failAll(error);
       this.emit('reset', line);
+      this.autoRecovery?.trigger();
     });
     modem.on('close', (error) => {
       this.closedWith = error;
+      this.autoRecovery?.stop();
       if (!this.closing) this.failAll(error);
       this.emit('close', error);
     });
@@ -117,16 +158,30 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
 
   // ---------------------------------------------------------------- sockets
 
-  /** A connected TcpSocket, like `net.createConnection` (connects at once; 'connect' when open). */
+  /**
+   * A connected TcpSocket, like `net.createConnection` (connects at once; 'connect' when open).
+   * Bound to this object, and accepting http's connection options, so it can be handed over as it
+   * is: `http.request({ createConnection: modem.createConnection })`, an Agent's `createConnection`,
+   * `ws`'s `createConnection` (typed there as net's: cast it).
+   */
   createConnection(options: TcpConnectOptions & TcpSocketOptions, listener?: () => void): TcpSocket;
   createConnection(port: number, host?: string, listener?: () => void): TcpSocket;
-  createConnection(target: number | (TcpConnectOptions & TcpSocketOptions), hostOrListener?: string | (() => void), listener?: () => void): TcpSocket {
+  createConnection(options: HttpConnectionOptions, oncreate?: (error: Error | null, socket: Duplex) => void): TcpSocket;
+  createConnection(
+    target: number | (TcpConnectOptions & TcpSocketOptions) | HttpConnectionOptions,
+    hostOrListener?: string | (() => void) | ((error: Error | null, socket: Duplex) => void),
+    listener?: () => void,
+  ): TcpSocket {
     if (typeof target === 'number') {
       const socket = new TcpSocket(this);
-      return typeof hostOrListener === 'string' ? socket.connect(target, hostOrListener, listener) : socket.connect(target, hostOrListener);
+      const onConnect = typeof hostOrListener === 'function' ? (hostOrListener as () => void) : listener;
+      return typeof hostOrListener === 'string' ? socket.connect(target, hostOrListener, listener) : socket.connect(target, onConnect);
     }
-    const socket = new TcpSocket(this, target);
-    return socket.connect(target, typeof hostOrListener === 'function' ? hostOrListener : listener);
+    const options = connectOptionsOf(target);
+    const socket = new TcpSocket(this, options);
+    // A two-argument function is http's `oncreate`: http calls it itself with the returned socket.
+    const onConnect = typeof hostOrListener === 'function' && hostOrListener.length < 2 ? (hostOrListener as () => void) : listener;
+    return socket.connect(options, onConnect);
   }
 
   /** Alias of `createConnection`, as `net.connect`. */
@@ -193,11 +248,26 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
    * After a network loss: NETCLOSE if still marked open, NETOPEN, receive mode; after a module
    * reset: the whole bring-up. New sockets work again afterwards (old ones stay failed).
    */
-  async recover(): Promise<void> {
-    if (this.closedWith !== undefined) throw new ChannelClosedError('recover', this.closedWith.reason);
-    await this.modem.recover();
-    this.lost = undefined;
-    this.restarted = undefined;
+  recover(): Promise<void> {
+    if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError('recover', this.closedWith.reason));
+    if (this.recovery !== undefined) return this.recovery;
+    const recovery = (async () => {
+      try {
+        await this.modem.recover();
+        this.lost = undefined;
+        this.restarted = undefined;
+        this.autoRecovery?.settled();
+      } finally {
+        this.recovery = undefined;
+      }
+    })();
+    this.recovery = recovery;
+    return recovery;
+  }
+
+  /** Automatic recovery is retrying right now. */
+  get recovering(): boolean {
+    return this.autoRecovery?.recovering === true;
   }
 
   /**
@@ -220,6 +290,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
    */
   async close(options: { netClose?: boolean } = {}): Promise<void> {
     this.closing = true;
+    this.autoRecovery?.stop();
     for (const user of [...this.users.values()]) {
       if (user instanceof TcpSocket) user.destroy();
       else if (user instanceof UdpSocket) user.close();
@@ -241,8 +312,9 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
 
   unusable(): Error | undefined {
     if (this.closedWith !== undefined || this.closing) return new ChannelClosedError(undefined, this.closedWith?.reason);
-    if (this.restarted !== undefined) return new DriverStateError('the module restarted: call recover() first', { cause: this.restarted });
-    if (this.lost !== undefined) return new DriverStateError('the network was lost: call recover() first', { cause: this.lost });
+    const next = this.autoRecovery === undefined ? 'call recover() first' : 'recovering, try again later';
+    if (this.restarted !== undefined) return new DriverStateError(`the module restarted: ${next}`, { cause: this.restarted });
+    if (this.lost !== undefined) return new DriverStateError(`the network was lost: ${next}`, { cause: this.lost });
     return undefined;
   }
 
@@ -321,6 +393,30 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   private warn(message: string): void {
     this.emit('warning', message);
   }
+}
+
+/** The connection options http, its agents and ws pass to `createConnection` (the fields used here). */
+export interface HttpConnectionOptions {
+  readonly port?: number | string | null | undefined;
+  readonly defaultPort?: number | string | undefined;
+  readonly host?: string | null | undefined;
+  readonly hostname?: string | null | undefined;
+  readonly localPort?: number | undefined;
+  readonly timeout?: number | undefined;
+}
+
+function connectOptionsOf(options: (TcpConnectOptions & TcpSocketOptions) | HttpConnectionOptions): TcpConnectOptions & TcpSocketOptions {
+  const o = options as HttpConnectionOptions & TcpSocketOptions;
+  const port = Number(o.port ?? o.defaultPort);
+  const host = o.host ?? o.hostname ?? undefined;
+  return {
+    port,
+    ...(host === undefined || host === null ? {} : { host }),
+    ...(o.localPort === undefined ? {} : { localPort: o.localPort }),
+    ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
+    ...(o.highWaterMark === undefined ? {} : { highWaterMark: o.highWaterMark }),
+    ...(o.allowHalfOpen === undefined ? {} : { allowHalfOpen: o.allowHalfOpen }),
+  };
 }
 
 /** The Modem settings each mode needs (what `A76xx.open` passes; explicit options win). */

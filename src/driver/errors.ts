@@ -138,16 +138,36 @@ export class LinkClosedError extends A76xxError {
 
 /** A host name did not resolve through the module (`+CDNSGIP: 0,<code>` / ERROR, or no address). */
 export class DnsLookupError extends A76xxError {
-  override readonly code = 'A76XX_DNS';
+  /** Node's `dns` code for the same situation (was `A76XX_DNS` before 0.2). */
+  override readonly code = 'ENOTFOUND';
   override name = 'DnsLookupError';
-  /** Node's `dns` code for the same situation, for code that checks it. */
+  /** Kept for code written against 0.1 (same as `code`). */
   readonly dnsCode = 'ENOTFOUND';
+  /** As Node's `dns` errors. */
+  readonly syscall = 'getaddrinfo';
   constructor(
     readonly hostname: string,
     readonly dnsError: number | undefined,
     options?: ErrorOptions,
   ) {
     super(`lookup ${hostname}: not resolved by the module${dnsError === undefined ? '' : ` (DNS error ${dnsError})`}`, options);
+  }
+}
+
+/**
+ * A response grew past the channel's bounds (lines or characters per command, `maxResponseLines` /
+ * `maxResponseChars`): the module is printing garbage. The command fails; further lines are dropped
+ * until a final result (or the recovery time) resynchronises the channel.
+ */
+export class ResponseOverflowError extends A76xxError {
+  override readonly code = 'A76XX_RESPONSE_OVERFLOW';
+  override name = 'ResponseOverflowError';
+  constructor(
+    readonly command: string,
+    readonly lines: number,
+    readonly chars: number,
+  ) {
+    super(`${command}: response past its bound (${lines} lines, ${chars} characters) — dropped, resynchronising`);
   }
 }
 

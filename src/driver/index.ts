@@ -3,6 +3,7 @@
  * UdpSocket, TcpServer, lookup); underneath, the Modem, the AT channel, transports, typed errors.
  */
 export * from './errors.js';
+export * from './socket-errors.js';
 export * from './parser.js';
 export * from './at-channel.js';
 export * from './modem.js';
@@ -15,6 +16,7 @@ export * from './dns.js';
 export * from './ssl-client.js';
 export * from './ssl-socket.js';
 export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
+export type { RecoveryPolicy } from './auto-recovery.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
 export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';
 export { openTransport, transportKind, type Transport, type TransportOptions } from '../transport/client-transport.js';

@@ -25,6 +25,8 @@ export interface LinkUser {
 export interface SocketHost {
   readonly modem: Modem;
   readonly mode: SocketMode;
+  /** Transparent mode: how long a connect waits for link 0 to be free (the connection before it to end). */
+  readonly transparentWaitMs: number;
   /** The module's IP on the socket PDP (`AT+IPADDR`), for `localAddress`. */
   readonly localAddress: string | undefined;
   /** Route the link's events to `user` (buffer-mode notices that came first are replayed). */

@@ -15,7 +15,7 @@
  *   openTcp(link, host, port, {localPort})   AT+CIPOPEN … waits for `+CIPOPEN: <link>,<err>` (OK first)
  *   openUdp(link, localPort)           AT+CIPOPEN=<link>,"UDP",,,<localPort> (`+CIPOPEN: <link>,0` before OK)
  *   send(link, bytes, to?)             TCP: chunks of ≤1500, each `AT+CIPSEND` + prompt + data, paced by
- *                                      its `+CIPSEND: <link>,<req>,<cnf>` (one unconfirmed send at a time);
+ *                                      its `+CIPSEND: <link>,<req>,<cnf>` (one unconfirmed send per link);
  *                                      UDP: `to` = {address, port}, one datagram ≤1500. Resolves with bytes sent.
  *   read(link, max?)                   buffer mode: AT+CIPRXGET=2 → { bytes, rest, from? } (empty on "No data";
  *                                      `from` from the `+CIPRXGETIP:` line when CIPRXGET=5 is on)
@@ -52,12 +52,14 @@ import type { Duplex } from 'node:stream';
 import { Err, IpErr } from '../at/errors.js';
 import { openTransport, type TransportOptions } from '../transport/client-transport.js';
 import { AtChannel, responseValue, type AtChannelOptions, type AtResponse, type CommandOptions, type PushBlock } from './at-channel.js';
+import type { Clock } from '../time/clock.js';
 import {
   AtCommandError,
   AtTimeoutError,
   ChannelClosedError,
   DriverStateError,
   LinkClosedError,
+  ModuleResetError,
   NetworkLostError,
   SendFailedError,
   readDetailLine,
@@ -65,16 +67,17 @@ import {
 import type { RemoteAddress } from './parser.js';
 import { timeFor } from './timeouts.js';
 import { isConnectLine, isNetworkLostLine } from './urcs.js';
-import { Mutex } from './mutex.js';
+import { BringUpSteps, quote } from './bring-up.js';
+import { URC_HANDLERS, type UrcContext } from './urc/index.js';
+import { checkLink, LINK_COUNT, LinkTable, type LinkState } from './link-table.js';
 
-export const LINK_COUNT = 10;
+export { LINK_COUNT, type LinkState } from './link-table.js';
 export const SERVER_COUNT = 4;
 /** Largest payload of one AT+CIPSEND and of one CIPRXGET=2 read (spec §0.3). */
 export const MAX_SEND = 1500;
 export const MAX_READ = 1500;
 
 export type ReceiveMode = 'push' | 'buffer';
-export type LinkState = 'free' | 'reserved' | 'open' | 'closed';
 
 export interface ModemOptions extends AtChannelOptions, TransportOptions {
   /** APN for `AT+CGDCONT=1,"<pdpType>","<apn>"`; without it the module's context 1 is used as it is. */
@@ -102,6 +105,15 @@ export interface ModemOptions extends AtChannelOptions, TransportOptions {
   syncTimeoutMs?: number;
   /** Guard time around `+++` when sync fails (the module may be stuck in data mode). 0 = never try; default `guardMs`. */
   escapeGuardMs?: number;
+  /**
+   * Escape-first open: before the first `AT`, a guarded `+++` (silence, `+++`, silence: 2 × the
+   * guard time, 2 s by default) in case a previous host left the module in transparent data mode,
+   * so no `AT` reaches the peer. Default off: it costs the two guard times on every open; without
+   * it such a module gets `AT
+` and `ATQ0V1
+` as data before the escape the sync tries later.
+   */
+  escapeFirst?: boolean;
   /** How long the SIM may take to become READY (AN§1.4: 20 s). */
   simReadyTimeoutMs?: number;
   /** How long network registration (CGREG/CEREG 1 or 5) may take (default 60 s). */
@@ -136,28 +148,16 @@ export interface ModemEvents {
   close: [error: ChannelClosedError];
 }
 
-interface Link {
-  state: LinkState;
-  type: 'tcp' | 'udp' | undefined;
-  remote: RemoteAddress | undefined;
-  server: number | undefined;
-  /** Link 0 in transparent (data) mode. */
-  transparent: boolean;
-  /** The host asked to close it (AT+CIPCLOSE in progress). */
-  closing: boolean;
-}
-
 /** CIPSEND answers that mean "not now" rather than "never": own buffer full, a send still pending. */
 const SEND_RETRY_FIRST_MS = 10;
 const SEND_RETRY_MAX_MS = 500;
 
-const REGISTERED = new Set([1, 5]);
 
 export class Modem extends EventEmitter<ModemEvents> {
   readonly channel: AtChannel;
-  private readonly options: ModemOptions;
-  private readonly links: Link[] = Array.from({ length: LINK_COUNT }, () => freshLink());
-  private readonly sendLock = new Mutex();
+  readonly options: ModemOptions;
+  private readonly steps: BringUpSteps;
+  private readonly links: LinkTable;
   private readonly linkChains = new Map<number, Promise<unknown>>();
   private info_: BringUpInfo | undefined;
   private networkOpen = false;
@@ -187,17 +187,28 @@ export class Modem extends EventEmitter<ModemEvents> {
     super();
     this.options = options;
     this.channel = new AtChannel(transport, options);
+    this.links = new LinkTable(this.channel.clock);
+    this.steps = new BringUpSteps(this);
     this.channel.on('push', (block) => this.onPush(block));
     this.channel.on('passthrough', (bytes) => this.onPassthrough(bytes));
     this.channel.on('close-candidate', () => void this.checkTransparentEnd());
     this.channel.onUrc('CLOSED', (line) => {
       if (line === 'CLOSED') this.onTransparentClosed('CLOSED');
     });
-    this.channel.onUrc('+CIPRXGET: 1,', (line) => this.onRxNotice(line));
-    this.channel.onUrc('+IPCLOSE:', (line) => this.onIpClose(line));
-    this.channel.onUrc('+CLIENT:', (line) => this.onClient(line));
-    this.channel.onUrc('+CIPEVENT:', (line) => this.onNetworkLost(line));
-    this.channel.onUrc('+CIP EVENT:', (line) => this.onNetworkLost(line));
+    const modem = this;
+    const context: UrcContext = {
+      links: this.links,
+      channel: this.channel,
+      get transparent() {
+        return modem.transparent;
+      },
+      networkDown: () => (this.networkOpen = false),
+      readable: (link) => this.emit('readable', link),
+      linkClosed: (link, reason) => this.emit('link-closed', link, reason),
+      client: (accepted) => this.emit('client', accepted),
+      networkLost: (error) => this.emit('network-lost', error),
+    };
+    for (const { prefix, handle } of URC_HANDLERS) this.channel.onUrc(prefix, (line) => handle(context, line));
     this.channel.on('reset', (line) => this.onReset(line));
     this.channel.on('close', (error) => this.emit('close', error));
   }
@@ -230,52 +241,24 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   async bringUp(): Promise<BringUpInfo> {
     const o = this.options;
-    await this.sync();
+    const steps = this.steps;
+    await steps.sync();
     if (o.keepEcho !== true) await this.command('ATE0');
     await this.command('AT+CMEE=2');
-    await this.waitSimReady();
-    const rssi = await this.signalQuality();
-    const registration = await this.waitRegistered();
+    await steps.waitSimReady();
+    const rssi = await steps.signalQuality();
+    const registration = await steps.waitRegistered();
     if (o.apn !== undefined) await this.command(`AT+CGDCONT=1,${quote(o.pdpType ?? 'IP')},${quote(o.apn)}`);
-    await this.setCipMode(o.transparent === true ? 1 : 0);
-    await this.configureSockets();
+    await steps.setCipMode(o.transparent === true ? 1 : 0);
+    this.pushHeaderInUse = 'ipd';
+    this.pushHeaderInUse = await steps.configureSockets();
     await this.netOpen();
-    await this.setReceiveMode();
+    this.rxAddresses = false;
+    this.rxAddresses = await steps.setReceiveMode();
     const ip = await this.ipAddress();
     this.info_ = { ip, rssi, registration, echo: this.channel.echo === 'on' };
     this.wasReset = false;
     return this.info_;
-  }
-
-  /** Push framing and CIPCCFG, before NETOPEN (udpRecvmode must precede it). */
-  private async configureSockets(): Promise<void> {
-    const o = this.options;
-    const push = this.receiveMode === 'push';
-    this.pushHeaderInUse = 'ipd';
-    if (push) {
-      // Defaults, but a previous host may have changed them (NO_SAVE). Refusals are not fatal: the
-      // parser frames every header variant, these only make the link number or source visible.
-      await this.optional('AT+CIPHEAD=1');
-      await this.optional('AT+CIPSRIP=1');
-    }
-    const header = push && o.pushHeader === 'receive' ? 1 : 0;
-    // NmRetry 10, DelayTm 0, Ack 0, errMode 1 (text), HeaderType, AsyncMode 0, TimeoutVal 500
-    // (RT-Thread's values, spec §2.2.13); the 8th value exists on A76XX only.
-    const seven = `AT+CIPCCFG=10,0,0,1,${header},0,500`;
-    let accepted = false;
-    if (o.udpByPacket === true) accepted = await this.optional(`${seven},1`);
-    if (!accepted && header === 1) accepted = await this.optional(seven);
-    if (accepted && header === 1) this.pushHeaderInUse = 'receive';
-  }
-
-  /** AT+CIPRXGET=0 (push) or 1 (buffer; 5 = 1 with source addresses, when asked and accepted). */
-  private async setReceiveMode(): Promise<void> {
-    this.rxAddresses = false;
-    if (this.receiveMode === 'buffer' && this.options.rxSourceAddress === true && (await this.optional('AT+CIPRXGET=5'))) {
-      this.rxAddresses = true;
-      return;
-    }
-    await this.command(`AT+CIPRXGET=${this.receiveMode === 'buffer' ? 1 : 0}`);
   }
 
   /**
@@ -291,127 +274,9 @@ export class Modem extends EventEmitter<ModemEvents> {
     const state = responseValue(await this.command('AT+NETOPEN?'), '+NETOPEN:');
     if (state === '1' && !this.networkOpen) await this.netClose();
     if (state !== '1' || !this.networkOpen) await this.netOpen();
-    await this.setReceiveMode();
+    this.rxAddresses = false;
+    this.rxAddresses = await this.steps.setReceiveMode();
     this.info_ = { ...this.info_, ip: await this.ipAddress() };
-  }
-
-  /** A command whose refusal (ERROR) is acceptable; timeouts and a closed channel still throw. */
-  private async optional(text: string): Promise<boolean> {
-    try {
-      await this.command(text);
-      return true;
-    } catch (error) {
-      if (error instanceof AtCommandError) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * `AT` until answered; after half the attempts, try `+++` in case the module is in data mode.
-   * From the second attempt on the line is `ATQ0V1`: a module a previous host left with result
-   * codes off (ATQ1) or numeric (ATV0) answers nothing this channel can read, and this turns
-   * verbose result codes back on (their defaults, spec §2.1.3) with its own `OK`.
-   */
-  private async sync(): Promise<void> {
-    const attempts = this.options.syncAttempts ?? 5;
-    const timeoutMs = this.options.syncTimeoutMs ?? 1_000;
-    const guardMs = this.options.escapeGuardMs ?? this.options.guardMs ?? 1_000;
-    let last: Error | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (guardMs > 0 && attempt === Math.floor(attempts / 2) + 1 && attempt > 1) await this.escapeAttempt(guardMs);
-      try {
-        await this.channel.command(attempt === 1 ? 'AT' : 'ATQ0V1', { timeoutMs });
-        return;
-      } catch (error) {
-        if (error instanceof AtCommandError) return; // it answered: alive
-        if (!(error instanceof AtTimeoutError)) throw error;
-        last = error;
-      }
-    }
-    throw new DriverStateError(`no answer to AT after ${attempts} attempts (${last?.message ?? ''})`, { cause: last });
-  }
-
-  private async escapeAttempt(guardMs: number): Promise<void> {
-    await sleep(guardMs);
-    this.channel.writeData(Buffer.from('+++', 'latin1'));
-    await sleep(guardMs);
-  }
-
-  private async waitSimReady(): Promise<void> {
-    const deadline = Date.now() + (this.options.simReadyTimeoutMs ?? 20_000);
-    let pinEntered = false;
-    for (;;) {
-      let last: Error;
-      try {
-        const code = responseValue(await this.command('AT+CPIN?'), '+CPIN:');
-        if (code === 'READY') return;
-        if (code === 'SIM PIN' && this.options.pin !== undefined && !pinEntered) {
-          // Entered once only: retrying a wrong PIN would block the SIM.
-          pinEntered = true;
-          await this.command(`AT+CPIN=${quote(this.options.pin)}`).catch((error: unknown) => {
-            throw error instanceof AtCommandError ? new DriverStateError(`SIM PIN refused (${error.message})`, { cause: error }) : error;
-          });
-          continue;
-        }
-        if (code === undefined || /PIN|PUK/.test(code)) {
-          throw new DriverStateError(`SIM needs ${code ?? 'an unknown code'}${code === 'SIM PIN' && !pinEntered ? ' (pass options.pin)' : ''}`);
-        }
-        last = new DriverStateError(`SIM not ready: +CPIN: ${code}`);
-      } catch (error) {
-        // SIM busy / SIM failure right after boot turn into READY a moment later (spec §2.1.6).
-        if (!(error instanceof AtCommandError)) throw error;
-        last = error;
-      }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw last;
-      await this.pause(Math.min(this.pollMs, remaining), (line) => line === '+CPIN: READY');
-    }
-  }
-
-  private async signalQuality(): Promise<number | undefined> {
-    const value = responseValue(await this.command('AT+CSQ'), '+CSQ:');
-    const rssi = value === undefined ? NaN : Number(value.split(',')[0]);
-    return Number.isFinite(rssi) ? rssi : undefined;
-  }
-
-  /** CGREG or CEREG must say 1 (home) or 5 (roaming) (spec §6 #22); either may be unsupported. */
-  private async waitRegistered(): Promise<{ cgreg: number | undefined; cereg: number | undefined }> {
-    const deadline = Date.now() + (this.options.registrationTimeoutMs ?? 60_000);
-    for (;;) {
-      const cgreg = await this.registrationStat('+CGREG');
-      const cereg = cgreg !== undefined && REGISTERED.has(cgreg) ? undefined : await this.registrationStat('+CEREG');
-      if ((cgreg !== undefined && REGISTERED.has(cgreg)) || (cereg !== undefined && REGISTERED.has(cereg))) return { cgreg, cereg };
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new DriverStateError(`not registered to a packet network (CGREG stat ${cgreg ?? '?'}, CEREG stat ${cereg ?? '?'})`);
-      }
-      await this.pause(Math.min(this.pollMs, remaining), (line) => /^\+C(G|E)REG: ?[15]$/.test(line));
-    }
-  }
-
-  private async registrationStat(name: '+CGREG' | '+CEREG'): Promise<number | undefined> {
-    try {
-      const value = responseValue(await this.command(`AT${name}?`), `${name}:`);
-      const stat = value === undefined ? NaN : Number(value.split(',')[1]);
-      return Number.isInteger(stat) ? stat : undefined;
-    } catch (error) {
-      if (error instanceof AtCommandError) return undefined;
-      throw error;
-    }
-  }
-
-  private async setCipMode(mode: 0 | 1): Promise<void> {
-    try {
-      await this.command(`AT+CIPMODE=${mode}`);
-      return;
-    } catch (error) {
-      if (!(error instanceof AtCommandError)) throw error;
-    }
-    // Refused: the network is probably open already (CIPMODE must precede NETOPEN).
-    const current = responseValue(await this.command('AT+CIPMODE?'), '+CIPMODE:');
-    if (current !== undefined && Number(current) === mode) return;
-    await this.netClose();
-    await this.command(`AT+CIPMODE=${mode}`);
   }
 
   /** AT+NETOPEN, OK then `+NETOPEN: <err>`; "Network is already opened" counts as open. */
@@ -440,15 +305,16 @@ export class Modem extends EventEmitter<ModemEvents> {
   async netClose(): Promise<void> {
     try {
       const response = await this.command('AT+NETCLOSE', {
-        responsePrefixes: ['+NETCLOSE:'],
+        responsePrefixes: ['+NETCLOSE:', '+IP ERROR:'],
         completion: { match: (l) => /^\+NETCLOSE: ?-?\d+$/.test(l), what: '+NETCLOSE: <err>', timeoutMs: this.time('+NETCLOSE') },
       });
       if (completionErr(response) !== 0) throw completionFailure(response);
     } catch (error) {
-      if (!(error instanceof AtCommandError) || error.err !== 2) throw error;
+      // `+NETCLOSE: 2` (A76XX) or `+IP ERROR: 5` "Network is already closed" (SIM5320/SIM7600): closed already.
+      if (!(error instanceof AtCommandError) || !(error.err === 2 || error.ipErrorCode === IpErr.AlreadyClosed)) throw error;
     }
     this.networkOpen = false;
-    for (let link = 0; link < LINK_COUNT; link++) if (this.links[link]?.state === 'open') this.markClosed(link);
+    this.links.closeAll();
   }
 
   async ipAddress(): Promise<string | undefined> {
@@ -463,36 +329,26 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Reserve a free link (the preferred one, else the highest free: accepts take the lowest). */
   allocateLink(preferred?: number): number {
-    if (preferred !== undefined) {
-      checkLink(preferred);
-      if (this.linkAt(preferred).state !== 'free') throw new DriverStateError(`link ${preferred} is ${this.linkAt(preferred).state}`);
-      this.linkAt(preferred).state = 'reserved';
-      return preferred;
-    }
-    for (let link = LINK_COUNT - 1; link >= 0; link--) {
-      if (this.linkAt(link).state === 'free') {
-        this.linkAt(link).state = 'reserved';
-        return link;
-      }
-    }
-    throw new DriverStateError('no free link (all 10 in use)');
+    return this.links.allocate(preferred);
   }
 
-  /** Give a link back (after its close, or when an open failed). */
+  /** Give a link back (after its close, or when an open failed); a connect waiting for it looks again. */
   releaseLink(link: number): void {
-    checkLink(link);
-    this.links[link] = freshLink();
+    this.links.release(link);
+  }
+
+  /** Resolves when `link` is free (see `LinkTable.whenFree`); `AtTimeoutError` after `timeoutMs`. */
+  whenLinkFree(link: number, timeoutMs: number): Promise<void> {
+    return this.links.whenFree(link, timeoutMs, () => this.channel.closed);
   }
 
   linkState(link: number): LinkState {
-    checkLink(link);
-    return this.linkAt(link).state;
+    return this.links.state(link);
   }
 
   /** Tell the router who is on the other end of a link (so `RECV FROM` can pick it). */
   setLinkRemote(link: number, remote: RemoteAddress): void {
-    checkLink(link);
-    this.linkAt(link).remote = remote;
+    this.links.setRemote(link, remote);
   }
 
   /** AT+CIPOPEN=<link>,"TCP",… : OK then `+CIPOPEN: <link>,<err>` (or `+CIPOPEN: <link>,<err>` / ERROR). */
@@ -519,7 +375,7 @@ export class Modem extends EventEmitter<ModemEvents> {
       completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
       onSuccess: (response) => {
         if (completionErr(response) !== 0 && !isConnectLine(response.final)) return;
-        const entry = this.linkAt(link);
+        const entry = this.links.at(link);
         entry.state = 'open';
         entry.type = type;
         entry.server = undefined;
@@ -535,7 +391,7 @@ export class Modem extends EventEmitter<ModemEvents> {
    */
   async closeLink(link: number): Promise<void> {
     checkLink(link);
-    const entry = this.linkAt(link);
+    const entry = this.links.at(link);
     entry.closing = true;
     try {
       // Data mode is about to be back: let the ATO finish, then leave data mode again to close.
@@ -543,25 +399,26 @@ export class Modem extends EventEmitter<ModemEvents> {
       if (entry.transparent && this.channel.inDataMode) {
         const ended = await this.channel.escapeDataMode();
         if (ended !== 'OK' || entry.state !== 'open') {
-          this.markClosed(link);
+          this.links.markClosed(link);
           return;
         }
       }
       const prefix = `+CIPCLOSE: ${link},`;
       try {
         const response = await this.command(`AT+CIPCLOSE=${link}`, {
-          responsePrefixes: [prefix],
+          responsePrefixes: [prefix, '+IP ERROR:'],
           completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPCLOSE') },
-          onSuccess: () => this.markClosed(link),
+          onSuccess: () => this.links.markClosed(link),
         });
         if (completionErr(response) !== 0) throw completionFailure(response, link);
       } catch (error) {
-        // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed now.
-        if (!(error instanceof AtCommandError && error.err === Err.NotSupported)) throw error;
+        // `+CIPCLOSE: <link>,4` / ERROR: the link was not open (peer closed, network lost) — it is closed
+        // now; SIM5320/SIM7600 say `+IP ERROR: 8` (Network not opened) for the same (TinyGSM#581).
+        if (!(error instanceof AtCommandError && (error.err === Err.NotSupported || error.ipErrorCode === IpErr.NetworkNotOpened))) throw error;
       }
-      this.markClosed(link);
+      this.links.markClosed(link);
     } finally {
-      if (this.links[link] === entry) entry.closing = false;
+      if (this.links.at(link) === entry) entry.closing = false;
     }
   }
 
@@ -588,7 +445,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Transparent link 0 data: straight to the module; `callback` once the transport took it. */
   writeTransparent(data: Uint8Array, callback: (error?: Error | null) => void): void {
-    const entry = this.linkAt(0);
+    const entry = this.links.at(0);
     if (!entry.transparent || entry.state !== 'open') {
       queueMicrotask(() => callback(new LinkClosedError(0, 'no transparent link open')));
       return;
@@ -627,7 +484,9 @@ export class Modem extends EventEmitter<ModemEvents> {
     if (data.length === 0) return 0;
     while (sent < data.length) {
       const chunk = data.subarray(sent, Math.min(data.length, sent + MAX_SEND));
-      await this.sendLock.run(() => this.sendChunk(link, chunk, to));
+      // Sends on one link are chained (`send`); links do not wait for each other: the module allows
+      // one unconfirmed CIPSEND per link (a second is `+CIPERROR: 8` Busy), not one for all.
+      await this.sendChunk(link, chunk, to);
       sent += chunk.length;
     }
     return sent;
@@ -639,19 +498,19 @@ export class Modem extends EventEmitter<ModemEvents> {
    * growing pause, within the CIPSEND response time; -1 (the connection is gone) is final.
    */
   private async sendChunk(link: number, chunk: Buffer, to: RemoteAddress | undefined): Promise<void> {
-    const deadline = Date.now() + this.time('+CIPSEND');
+    const deadline = this.clock.now() + this.time('+CIPSEND');
     for (let pause = SEND_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, SEND_RETRY_MAX_MS)) {
       let confirmed: number;
       try {
         confirmed = await this.sendOnce(link, chunk, to);
       } catch (error) {
-        if (!(error instanceof AtCommandError && error.err === Err.Busy) || Date.now() + pause > deadline) throw error;
-        await sleep(pause);
+        if (!(error instanceof AtCommandError && error.err === Err.Busy) || this.clock.now() + pause > deadline) throw error;
+        await this.sleep(pause);
         continue;
       }
       if (confirmed === chunk.length) return;
-      if (confirmed !== 0 || Date.now() + pause > deadline) throw new SendFailedError(link, chunk.length, confirmed);
-      await sleep(pause);
+      if (confirmed !== 0 || this.clock.now() + pause > deadline) throw new SendFailedError(link, chunk.length, confirmed);
+      await this.sleep(pause);
     }
   }
 
@@ -760,28 +619,12 @@ export class Modem extends EventEmitter<ModemEvents> {
   // ---------------------------------------------------------------- unsolicited
 
   private onPush(block: PushBlock): void {
-    const link = block.link ?? this.routePush(block.from);
+    const link = block.link ?? this.links.routePush(block.from);
     if (link === undefined) {
       this.emit('unrouted', block);
       return;
     }
     this.emit('data', link, block.bytes, block.from);
-  }
-
-  /** The link `+IPD` data belongs to (it carries no number): by RECV FROM, else the only open link. */
-  private routePush(from: RemoteAddress | undefined): number | undefined {
-    const open: number[] = [];
-    for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') open.push(link);
-    if (from !== undefined) {
-      const tcp = open.filter((l) => {
-        const r = this.linkAt(l).remote;
-        return this.linkAt(l).type !== 'udp' && r !== undefined && r.address === from.address && r.port === from.port;
-      });
-      if (tcp.length === 1) return tcp[0];
-      const udp = open.filter((l) => this.linkAt(l).type === 'udp');
-      if (tcp.length === 0 && udp.length === 1) return udp[0];
-    }
-    return open.length === 1 ? open[0] : undefined;
   }
 
   private onPassthrough(bytes: Buffer): void {
@@ -794,7 +637,7 @@ export class Modem extends EventEmitter<ModemEvents> {
       const mode = await this.channel.probeDataMode();
       // Data mode was still on; unless the host is closing the link right now (its close goes on
       // from online command mode), go back to it.
-      if (mode === 'data' && !this.linkAt(0).closing) await this.resumeDataMode();
+      if (mode === 'data' && !this.links.at(0).closing) await this.resumeDataMode();
     } catch (error) {
       // Channel gone (its own event tells), or the module did not answer as a module would.
       if (!(error instanceof LinkClosedError) && !this.channel.closed) this.onTransparentClosed('no answer to +++');
@@ -803,84 +646,33 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   /** Link 0's transparent connection ended (`CLOSED`, or `NO CARRIER` after `ATO`). */
   private onTransparentClosed(why: string): void {
-    const entry = this.linkAt(0);
+    const entry = this.links.at(0);
     this.channel.dropHeldData(new LinkClosedError(0, why));
     if (!entry.transparent || entry.state !== 'open') return;
     const reason = entry.closing ? 0 : 1;
-    this.markClosed(0);
+    this.links.markClosed(0);
     this.emit('link-closed', 0, reason);
-  }
-
-  private onRxNotice(line: string): void {
-    const link = Number(/^\+CIPRXGET: ?1,(\d+)$/.exec(line)?.[1]);
-    if (Number.isInteger(link) && link >= 0 && link < LINK_COUNT) this.emit('readable', link);
-  }
-
-  private onIpClose(line: string): void {
-    const m = /^\+IPCLOSE: ?(\d+), ?(\d+)$/.exec(line);
-    if (m === null) return;
-    const link = Number(m[1]);
-    if (link >= LINK_COUNT) return;
-    this.markClosed(link);
-    this.emit('link-closed', link, Number(m[2]));
-  }
-
-  private onClient(line: string): void {
-    const m = /^\+CLIENT: ?(\d+), ?(\d+), ?(.+):(\d+)$/.exec(line);
-    if (m === null) return;
-    const link = Number(m[1]);
-    if (link >= LINK_COUNT) return;
-    const remote = { address: (m[3] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[4]) };
-    const server = Number(m[2]);
-    // In transparent mode server 0's client is link 0 in data mode (`CONNECT` follows, AN§3.4.1).
-    const transparent = this.transparent && link === 0 && server === 0;
-    this.links[link] = { state: 'open', type: 'tcp', remote, server, transparent, closing: false };
-    this.emit('client', { link, server, remote });
-  }
-
-  private onNetworkLost(line: string): void {
-    if (!isNetworkLostLine(line)) return;
-    this.networkOpen = false;
-    for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') this.markClosed(link);
-    const error = new NetworkLostError(line);
-    // Confirmations of sends and connects in progress may never come now.
-    this.channel.failCompletions((command) => /^AT\+CIP(SEND|OPEN)=/i.test(command), error);
-    this.emit('network-lost', error);
   }
 
   private onReset(line: string): void {
     this.networkOpen = false;
     this.wasReset = true;
-    for (let link = 0; link < LINK_COUNT; link++) if (this.linkAt(link).state === 'open') this.markClosed(link);
+    this.links.closeAll();
     this.emit('reset', line);
-  }
-
-  private markClosed(link: number): void {
-    const entry = this.linkAt(link);
-    if (entry.state === 'open') entry.state = 'closed';
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private linkAt(link: number): Link {
-    return this.links[link] as Link;
+  private get clock(): Clock {
+    return this.channel.clock;
   }
 
-  private get pollMs(): number {
-    return this.options.pollIntervalMs ?? 1_000;
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   private time(name: string): number {
     return timeFor(name, this.options.timeouts);
-  }
-
-  /** Wait up to `ms` for a URC that makes polling again worthwhile; a timeout is the normal case. */
-  private async pause(ms: number, match: (line: string) => boolean): Promise<void> {
-    try {
-      await this.channel.waitFor(match, { timeoutMs: ms, what: 'status change' });
-    } catch (error) {
-      if (!(error instanceof AtTimeoutError)) throw error;
-    }
   }
 }
 
@@ -895,10 +687,6 @@ function completionFailure(response: AtResponse, index?: number): AtCommandError
   return new AtCommandError(response.command, response.final, detail ?? { index, line: response.completion });
 }
 
-function freshLink(): Link {
-  return { state: 'free', type: undefined, remote: undefined, server: undefined, transparent: false, closing: false };
-}
-
 /** `+CIPRXGETIP: <ip>:<port>` of a CIPRXGET=5 read (layout undocumented, Q10: tolerant). */
 function sourceOf(lines: readonly string[]): RemoteAddress | undefined {
   for (const line of lines) {
@@ -908,22 +696,11 @@ function sourceOf(lines: readonly string[]): RemoteAddress | undefined {
   return undefined;
 }
 
-function checkLink(link: number): void {
-  if (!Number.isInteger(link) || link < 0 || link >= LINK_COUNT) throw new RangeError(`link ${link} is not 0–9`);
-}
 
 function isNoData(error: AtCommandError): boolean {
   const info = error.detail.ipError;
   return info !== undefined && (info.code === IpErr.NoData || info.text.toLowerCase() === 'no data');
 }
 
-/** A quoted AT string parameter; the module has no escape for `"`, so it cannot be sent. */
-function quote(value: string): string {
-  if (value.includes('"') || /[\r\n]/.test(value)) throw new RangeError(`cannot send ${JSON.stringify(value)} as an AT string`);
-  return `"${value}"`;
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 

@@ -216,6 +216,23 @@ export class ModuleOutputParser {
     if (split < held.length) this.feed(held.subarray(split));
   }
 
+  /**
+   * In passthrough, bytes kept back because they could start a watched marker (`\r\n`, `\r\nCLO`…);
+   * 0 otherwise (or while bytes are held for a decision).
+   */
+  get passthroughTail(): number {
+    return this.passthrough && this.held === undefined && this.raw === undefined ? this.pending.length : 0;
+  }
+
+  /** The kept-back tail is data after all (the line went quiet without completing a marker). */
+  releaseTail(): void {
+    const tail = this.passthroughTail;
+    if (tail === 0) return;
+    const bytes = this.pending;
+    this.pending = EMPTY;
+    this.sink({ kind: 'passthrough', bytes });
+  }
+
   get inPassthrough(): boolean {
     return this.passthrough;
   }
@@ -314,7 +331,12 @@ export class ModuleOutputParser {
   // ---------------------------------------------------------------- items
 
   private line(data: Buffer, start: number, stop: number): void {
-    const text = data.toString('latin1', start, stop);
+    let text = data.toString('latin1', start, stop);
+    // NUL bytes are line noise (a module prints them as its UART comes up at reset): not text.
+    if (text.includes('\0')) {
+      text = text.replaceAll('\0', '');
+      if (text === '') return;
+    }
     if (this.hexNext !== undefined) {
       const hex = this.hexNext;
       this.hexNext = undefined;
@@ -324,7 +346,7 @@ export class ModuleOutputParser {
       }
       // Not the announced hex line: deliver it as what it is.
     }
-    const first = data[start];
+    const first = text.charCodeAt(0);
     if (first === PLUS) {
       if (this.header(text)) return;
     } else if (first === R) {

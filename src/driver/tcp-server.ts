@@ -17,6 +17,7 @@ import { DriverStateError } from './errors.js';
 import type { ServerUser, SocketHost } from './link-user.js';
 import type { RemoteAddress } from './parser.js';
 import { TcpSocket } from './tcp-socket.js';
+import { linkError } from './socket-errors.js';
 
 export interface TcpServerEvents {
   connection: [socket: TcpSocket];
@@ -177,7 +178,10 @@ export class TcpServer extends EventEmitter<TcpServerEvents> implements ServerUs
     this.phase = 'closed';
     if (this.index !== undefined) this.host.releaseServer(this.index, this);
     this.index = undefined;
-    if (error !== undefined) this.fail(error);
+    if (error !== undefined) {
+      const mapped = linkError(error, 'accept');
+      this.fail(mapped instanceof Error ? mapped : error);
+    }
     this.emit('close');
   }
 
@@ -191,8 +195,11 @@ export class TcpServer extends EventEmitter<TcpServerEvents> implements ServerUs
       try {
         await this.host.modem.stopServer(index);
       } catch (error) {
+        // Closed meanwhile (the modem went away: `serverFailed` said so): nothing more to say.
+        if (this.phase === 'closed') return;
         this.fail(error instanceof Error ? error : new Error(String(error)));
       }
+      if (this.phase === 'closed') return;
       this.host.releaseServer(index, this);
       this.index = undefined;
       this.phase = 'closed';

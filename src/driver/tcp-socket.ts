@@ -35,6 +35,7 @@ import { AtTimeoutError, ChannelClosedError, DriverStateError, LinkClosedError, 
 import type { LinkUser, SocketHost } from './link-user.js';
 import { MAX_READ } from './modem.js';
 import type { RemoteAddress } from './parser.js';
+import { connectError, linkError, SocketError } from './socket-errors.js';
 
 export interface TcpSocketOptions {
   /** Readable and writable high-water marks (bytes); the stream defaults otherwise. */
@@ -86,6 +87,8 @@ export class TcpSocket extends Duplex implements LinkUser {
   constructor(host: SocketHost, options: TcpSocketOptions = {}) {
     super({
       allowHalfOpen: options.allowHalfOpen ?? false,
+      // 'close' is emitted by _destroy with `hadError`, as net.Socket does.
+      emitClose: false,
       ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
     });
     this.host = host;
@@ -116,11 +119,11 @@ export class TcpSocket extends Duplex implements LinkUser {
     const listener = typeof hostOrListener === 'function' ? hostOrListener : maybeListener;
     if (listener !== undefined) this.once('connect', listener);
     if (this.phase !== 'idle') {
-      this.destroy(new DriverStateError(`connect: the socket is already ${this.phase}`));
+      this.failLater(new DriverStateError(`connect: the socket is already ${this.phase}`));
       return this;
     }
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
-      this.destroy(new RangeError(`connect: port ${String(options.port)} is not 1–65535`));
+      this.failLater(new RangeError(`connect: port ${String(options.port)} is not 1–65535`));
       return this;
     }
     if (options.timeout !== undefined) this.setTimeout(options.timeout);
@@ -203,24 +206,35 @@ export class TcpSocket extends Duplex implements LinkUser {
 
   // ---------------------------------------------------------------- opening
 
+  /**
+   * Errors of a connect reach 'error' asynchronously, as with net: never before the caller of
+   * `connect()` (http's `createConnection`, an agent) has had its I/O turn to attach a listener.
+   */
+  private failLater(error: Error): void {
+    setImmediate(() => this.destroy(error));
+  }
+
   private async open(options: TcpConnectOptions): Promise<void> {
     const modem = this.host.modem;
     const hostname = options.host ?? 'localhost';
     let link: number | undefined;
     let reserved = false;
+    let address: string | undefined;
+    // One I/O turn first: whatever fails below is reported after the caller attached its listeners.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       const unusable = this.host.unusable();
       if (unusable !== undefined) throw unusable;
       const family = isIP(hostname);
-      const address = family !== 0 ? hostname : await this.host.resolveAddress(hostname);
+      address = family !== 0 ? hostname : await this.host.resolveAddress(hostname);
       if (family === 0) this.emit('lookup', null, address, isIP(address), hostname);
       if (this.destroyed) return;
       const since = this.host.unusable(); // the lookup took time: the network may be gone by now
       if (since !== undefined) throw since;
       this.transparent = this.host.mode === 'transparent';
-      if (this.transparent && modem.linkState(0) !== 'free') {
-        throw new DriverStateError('transparent mode has one connection at a time (link 0), and it is in use');
-      }
+      // Transparent mode has one connection (link 0): a second connect waits for it, in turn.
+      if (this.transparent) await modem.whenLinkFree(0, this.host.transparentWaitMs);
+      if (this.destroyed) return;
       const unroutable = this.host.unroutable('tcp', { address, port: options.port });
       if (unroutable !== undefined) throw unroutable;
       link = modem.allocateLink(this.transparent ? 0 : undefined);
@@ -255,7 +269,8 @@ export class TcpSocket extends Duplex implements LinkUser {
           modem.releaseLink(link);
         }
       }
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const mapped = connectError(error, address, options.port);
+      const failure = mapped instanceof Error ? mapped : new Error(String(mapped));
       for (const waiter of this.openWaiters.splice(0)) waiter.reject(failure);
       this.destroy(failure);
     }
@@ -292,7 +307,10 @@ export class TcpSocket extends Duplex implements LinkUser {
           this.touch();
           callback();
         },
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => {
+          const mapped = linkError(error, 'write', this.remoteAddress, this.remotePort);
+          callback(mapped instanceof Error ? mapped : new Error(String(mapped)));
+        },
       );
   }
 
@@ -373,7 +391,8 @@ export class TcpSocket extends Duplex implements LinkUser {
   }
 
   linkFailed(error: Error): void {
-    this.destroy(error);
+    const mapped = linkError(error, 'read', this.remoteAddress, this.remotePort);
+    this.destroy(mapped instanceof Error ? mapped : error);
   }
 
   private deliver(bytes: Buffer): void {
@@ -434,11 +453,14 @@ export class TcpSocket extends Duplex implements LinkUser {
     if (link !== undefined && prior !== 'connecting' && prior !== 'closing') {
       this.link = undefined;
       this.host.detach(link, this);
-      const linkIsGone = error instanceof NetworkLostError || error instanceof ModuleResetError || error instanceof ChannelClosedError;
+      const why = error instanceof SocketError ? error.cause : error;
+      const linkIsGone = why instanceof NetworkLostError || why instanceof ModuleResetError || why instanceof ChannelClosedError;
       if (!linkIsGone && this.host.modem.linkState(link) === 'open') void this.closeInBackground(link);
       else this.host.modem.releaseLink(link);
     }
     callback(error);
+    // After the 'error' the callback schedules (same tick order), as net.Socket: 'close'(hadError).
+    process.nextTick(() => this.emit('close', error !== null));
   }
 
   private async closeInBackground(link: number): Promise<void> {

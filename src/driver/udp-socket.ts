@@ -20,6 +20,7 @@ import { DriverStateError, LinkClosedError } from './errors.js';
 import type { LinkUser, SocketHost } from './link-user.js';
 import { MAX_READ, MAX_SEND } from './modem.js';
 import type { RemoteAddress } from './parser.js';
+import { linkError, SocketError } from './socket-errors.js';
 
 export interface RemoteInfo {
   readonly address: string;
@@ -55,6 +56,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   private notices = 0;
   /** Sends go out in the order they were asked for (name lookups would reorder them otherwise). */
   private sendChain: Promise<unknown> = Promise.resolve();
+  /** `close()` was called: errors from then on are not reported. */
+  private closeAsked = false;
 
   constructor(host: SocketHost) {
     super();
@@ -109,7 +112,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
       return;
     }
     if (payload.length > MAX_SEND) {
-      queueMicrotask(() => report(new RangeError(`send: a datagram of ${payload.length} bytes exceeds the module's ${MAX_SEND}`), 0));
+      const tooBig = new SocketError('EMSGSIZE', 'send', `a datagram of ${payload.length} bytes exceeds the module's ${MAX_SEND}`, { address, port });
+      queueMicrotask(() => report(tooBig, 0));
       return;
     }
     if (this.phase === 'unbound') this.startBind(undefined);
@@ -117,7 +121,10 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
     this.sendChain = sending.catch(() => undefined);
     void sending.then(
       (bytes) => report(null, bytes),
-      (error: unknown) => report(error instanceof Error ? error : new Error(String(error)), 0),
+      (error: unknown) => {
+        const mapped = linkError(error, 'send', address, port);
+        report(mapped instanceof Error ? mapped : new Error(String(mapped)), 0);
+      },
     );
   }
 
@@ -125,6 +132,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   close(callback?: () => void): this {
     if (callback !== undefined) this.once('close', callback);
     if (this.phase === 'closing' || this.phase === 'closed') return this;
+    this.closeAsked = true;
     const wasBinding = this.bound;
     this.phase = 'closing';
     void (async () => {
@@ -237,8 +245,9 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   }
 
   linkFailed(error: Error): void {
-    if (this.phase === 'closed') return;
-    this.fail(error);
+    if (this.phase === 'closed' || this.phase === 'closing') return;
+    const mapped = linkError(error, 'recvmsg');
+    this.fail(mapped instanceof Error ? mapped : error);
     const link = this.link;
     this.link = undefined;
     if (link !== undefined) {
@@ -280,6 +289,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   }
 
   private fail(error: Error): void {
+    if (this.closeAsked) return; // nothing closed reports errors afterwards
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else queueMicrotask(() => this.emit('error', error)); // unhandled, as dgram: thrown
   }

@@ -108,7 +108,7 @@ test('nc: errors give a message and exit 1 (refused, unknown name, no device, UD
     };
     const [c1, m1] = await run('127.0.0.1', port, options(emulator.device, 'push'));
     assert.equal(c1, 1);
-    assert.match(m1, /^a76xx nc: AT\+CIPOPEN=9,"TCP","127\.0\.0\.1",\d+: err 1 Network failure/);
+    assert.match(m1, /^a76xx nc: connect ECONNREFUSED 127\.0\.0\.1:\d+: AT\+CIPOPEN=9,"TCP","127\.0\.0\.1",\d+: err 1 Network failure/);
     const [c2, m2] = await run('nowhere.test', 80, options(emulator.device, 'push'));
     assert.equal(c2, 1);
     assert.match(m2, /^a76xx nc: lookup nowhere\.test: not resolved by the module \(DNS error 10\)/);

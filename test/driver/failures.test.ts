@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { A76xx, modemOptionsFor } from '../../src/driver/a76xx.js';
 import { ChannelClosedError, DriverStateError, ModuleResetError, NetworkLostError } from '../../src/driver/errors.js';
+import { SocketError } from '../../src/driver/socket-errors.js';
 import type { SocketMode } from '../../src/driver/link-user.js';
 import { Modem } from '../../src/driver/modem.js';
 import type { TcpServer } from '../../src/driver/tcp-server.js';
@@ -47,12 +48,14 @@ for (const mode of ['push', 'buffer'] as const satisfies readonly SocketMode[]) 
       const lost = within(once(em.a76xx, 'network-lost'), 3_000, 'network-lost');
       loseNetwork(em.emulator);
       await lost;
-      for (const error of await Promise.all(errors)) assert.ok(error instanceof NetworkLostError, String(error));
+      for (const error of await Promise.all(errors)) assert.ok(causeOf(error) instanceof NetworkLostError && (error as NodeJS.ErrnoException).code === 'ENETDOWN', String(error));
       assert.ok((await within(writeDone, 3_000, 'the write callback')) instanceof Error, '(await within(writeDone, 3_000, \'the write callback\')) instanceof Error');
       await closes;
       // New sockets are refused until recover().
       const early = em.a76xx.createConnection(echo.port, '127.0.0.1');
-      assert.ok((await firstError(early)) instanceof DriverStateError, '(await firstError(early)) instanceof DriverStateError');
+      const refused = await firstError(early);
+      assert.equal((refused as NodeJS.ErrnoException).code, 'ENETDOWN', String(refused));
+      assert.ok(causeOf(refused) instanceof DriverStateError, 'the driver says why: call recover() first');
       await within(em.a76xx.recover(), 5_000, 'recover');
       assert.equal(em.a76xx.modem.isNetworkOpen, true);
       const again = em.a76xx.createConnection(echo.port, '127.0.0.1');
@@ -83,8 +86,8 @@ for (const chunking of CHUNKINGS) {
         await within(new Promise<void>((r) => udp.bind(5000, () => r())), 3_000, 'bind');
         const errors = [firstError(tcp), firstError(udp)];
         const written = new Promise<Error | null | undefined>((resolve) => tcp.write('hello', resolve));
-        for (const error of await Promise.all(errors)) assert.ok(error instanceof NetworkLostError, 'error instanceof NetworkLostError');
-        assert.ok((await written) instanceof NetworkLostError, '(await written) instanceof NetworkLostError');
+        for (const error of await Promise.all(errors)) assert.ok(causeOf(error) instanceof NetworkLostError, 'error instanceof NetworkLostError');
+        assert.ok(causeOf(await written) instanceof NetworkLostError, '(await written) instanceof NetworkLostError');
         await a76xx.recover();
         assert.equal(a76xx.localAddress, '10.18.146.200');
         const again = a76xx.createConnection(5253, '127.0.0.1');
@@ -143,7 +146,7 @@ test('failures: a module restart errors every socket; recover() brings it up aga
     const { tcp, udp, server } = await everything(em, echo.port);
     const errors = [firstError(tcp), firstError(udp), firstError(server)];
     em.emulator.reboot();
-    for (const error of await Promise.all(errors)) assert.ok(error instanceof ModuleResetError, String(error));
+    for (const error of await Promise.all(errors)) assert.ok(causeOf(error) instanceof ModuleResetError && (error as NodeJS.ErrnoException).code === 'ECONNRESET', String(error));
     await within(em.a76xx.recover(), 5_000, 'recover');
     const again = em.a76xx.createConnection(echo.port, '127.0.0.1');
     const back = within(once(again, 'data'), 3_000, 'echo');
@@ -155,3 +158,8 @@ test('failures: a module restart errors every socket; recover() brings it up aga
     await echo.close();
   }
 });
+
+/** The driver's own error behind a socket error with Node's code (`SocketError.cause`). */
+function causeOf(error: unknown): unknown {
+  return error instanceof SocketError ? error.cause : error;
+}

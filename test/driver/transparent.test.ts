@@ -108,16 +108,24 @@ test('transparent: a peer close announced as CLOSED then +IPCLOSE: 0,1 (dialect 
   }
 });
 
-test('transparent: one connection at a time (link 0)', T, async () => {
+test('transparent: one connection at a time (link 0): a second connect waits for the first to end', T, async () => {
   const echo = await startTcpServer();
   const em = await startEmulated({ mode: 'transparent' });
   try {
     const first = em.a76xx.createConnection(echo.port, '127.0.0.1');
     await within(once(first, 'connect'), 3_000, 'connect');
     const second = em.a76xx.createConnection(echo.port, '127.0.0.1');
-    const [error] = (await within(once(second, 'error'), 3_000, 'error')) as [Error];
-    assert.match(error.message, /one connection at a time/);
+    let secondConnected = false;
+    second.on('connect', () => (secondConnected = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(secondConnected, false, 'link 0 is still the first connection\'s');
     first.destroy();
+    await within(once(second, 'connect'), 3_000, 'the second connect, once link 0 is free');
+    second.write('after');
+    const [echoed] = (await within(once(second, 'data'), 3_000, 'echo')) as [Buffer];
+    assert.equal(echoed.toString(), 'after');
+    second.destroy();
+    await within(once(second, 'close'), 3_000, 'close');
   } finally {
     await em.close();
     await echo.close();

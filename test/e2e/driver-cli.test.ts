@@ -71,7 +71,7 @@ test('e2e: printf … | a76xx nc returns 1 MiB of random bytes byte-exact throug
       // Errors: a message and a non-zero exit.
       const refused = await run(['nc', '--device', device, '127.0.0.1', '1'], '');
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /^a76xx nc: AT\+CIPOPEN=9,"TCP","127\.0\.0\.1",1: err 1/);
+      assert.match(refused.stderr, /^a76xx nc: connect ECONNREFUSED 127\.0\.0\.1:1: AT\+CIPOPEN=9,"TCP","127\.0\.0\.1",1: err 1/);
     });
   } finally {
     for (const s of sockets) s.destroy();

@@ -27,7 +27,12 @@ const line = (text: string): Buffer => latin1(`\r\n${text}\r\n`);
 
 /** Short timeouts: a command the module never answers costs this much. */
 const SILENT_TIMEOUT_MS = 30;
-const RECOVERY_MS = 20;
+/**
+ * How long a failed command's late answer is absorbed. A command in flight at a boot line fails at
+ * once, and this scripted module (unlike a real one) still answers it after its restart: that
+ * answer must come within this time on a loaded machine, or it is taken for the next command's.
+ */
+const RECOVERY_MS = 250;
 /** For commands that are answered: long enough never to fire on a loaded machine. */
 const ANSWERED_TIMEOUT_MS = 5_000;
 
@@ -166,13 +171,27 @@ function check(command: Command, i: number, outcome: PromiseSettledResult<AtResp
       return;
     }
     case 'silent':
-    case 'reboot':
       rejected(AtTimeoutError);
       return;
+    case 'reboot':
     case 'completion-reboot':
       rejected(ModuleResetError);
       return;
   }
+}
+
+/**
+ * Queued, the command after a `completion-reboot` is written on its OK, so it is in flight when the
+ * boot line comes: it fails at once with ModuleResetError (the module would have lost it), and the
+ * answer this scripted module still gives it is absorbed as a late answer (its lines are URCs).
+ */
+function lostInReboot(commands: readonly Command[], queued: boolean): Set<number> {
+  const lost = new Set<number>();
+  if (!queued) return lost;
+  commands.forEach((c, i) => {
+    if (c.kind === 'completion-reboot' && i + 1 < commands.length) lost.add(i + 1);
+  });
+  return lost;
 }
 
 /** Noise frames: URC lines and pushed blocks, chosen by a seeded generator; remembers what it made. */
@@ -246,21 +265,31 @@ test('driver channel: each command gets exactly its own answer; URCs and pushed 
           } else {
             for (const p of plans) outcomes.push(...(await within(Promise.allSettled([channel.command(p.text, p.options)]), 10_000, p.text)));
           }
-          commands.forEach((c, i) => check(c, i, outcomes[i] as PromiseSettledResult<AtResponse>));
+          const lost = lostInReboot(commands, queued);
+          commands.forEach((c, i) => {
+            const outcome = outcomes[i] as PromiseSettledResult<AtResponse>;
+            if (!lost.has(i)) check(c, i, outcome);
+            else assert.ok(outcome.status === 'rejected' && outcome.reason instanceof ModuleResetError, `command ${i}: in flight at the boot line, ${String(outcome.status === 'rejected' ? outcome.reason : 'resolved')}`);
+          });
           assert.deepEqual(module.lines, plans.map((p) => p.text), 'the module got every command line, in order');
-          const sends = commands.flatMap((c) => (c.kind === 'send' ? [c.data] : []));
-          assert.equal(module.data.length, sends.length, 'every data phase');
-          sends.forEach((d, k) => assert.ok(module.data[k]?.equals(d), `data phase ${k}: the bytes written`));
+          // (A send lost in a reboot may or may not reach its data phase: the restarted module decides.)
+          if (![...lost].some((i) => commands[i]!.kind === 'send')) {
+            const sends = commands.flatMap((c) => (c.kind === 'send' ? [c.data] : []));
+            assert.equal(module.data.length, sends.length, 'every data phase');
+            sends.forEach((d, k) => assert.ok(module.data[k]?.equals(d), `data phase ${k}: the bytes written`));
+          }
           // Everything printed has been parsed.
           await within(module.flushed(), 5_000, 'the module output');
           await new Promise((r) => setTimeout(r, 5));
           // Noise URCs and boot lines, each once, in the order printed.
           const bootFrames = new Set(plans.flatMap((p, i) => (commands[i]!.kind.endsWith('reboot') ? p.reply.frames.filter((f) => !f.equals(line('OK'))) : [])));
           const expectedUrcs = module.printed.filter((f) => noise.urcs.has(f) || bootFrames.has(f)).map((f) => f.toString('latin1').trim());
-          assert.deepEqual(unhandled, expectedUrcs, 'every URC once, in order');
+          const lostLines = new Set([...lost].flatMap((i) => plans[i]!.reply.frames.concat(plans[i]!.reply.data?.after ?? []).map((f) => f.toString('latin1').trim())));
+          const bootTexts = new Set([...bootFrames].map((f) => f.toString('latin1').trim()));
+          assert.deepEqual(unhandled.filter((l) => !lostLines.has(l.trim()) || bootTexts.has(l.trim())), expectedUrcs, 'every URC once, in order');
           const boots = [...bootFrames].map((f) => f.toString('latin1').trim());
           assert.equal(resets.length, boots.filter((l) => l === 'RDY' || l.startsWith('*ATREADY')).length, 'one reset per boot line');
-          const completions = commands.filter((c) => (c.kind === 'completion' && !c.early) || c.kind === 'send').length;
+          const completions = commands.filter((c, i) => !lost.has(i) && ((c.kind === 'completion' && !c.early) || c.kind === 'send')).length;
           assert.equal(handled.length, completions, 'completions after OK went to their waitresses');
           const expectedPushes = module.printed.flatMap((f) => {
             const b = noise.pushes.get(f);
