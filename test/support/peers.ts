@@ -1,5 +1,5 @@
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { escapeBytes, unescapeBytes } from '../../src/at/escape.js';
 import type { Action } from './transcript-runner.js';
 
@@ -208,12 +208,36 @@ export class UdpPeer {
  * soon handed out again as the local port of some outgoing connection of a test running beside
  * this one, and a later bind to it then fails with EADDRINUSE.
  */
-export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+export async function freePort(kind: 'tcp' | 'udp' | 'tcp-client'): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 10000 + Math.floor(Math.random() * 22000);
-    if (await bindable(kind, port)) return port;
+    if (await (kind === 'tcp-client' ? connectableFrom(port) : bindable(kind, port))) return port;
   }
   throw new Error(`no free ${kind} port found below the ephemeral range`);
+}
+
+/**
+ * Whether a client can connect from local port `port`. A listening bind sets SO_REUSEADDR and so
+ * succeeds on a port a TIME_WAIT connection still holds; a client's `localPort` bind does not and
+ * fails there with EADDRINUSE. So a port a test's client will connect from is probed by connecting
+ * from it, to a listener of our own, and resetting (an RST leaves no TIME_WAIT behind).
+ */
+async function connectableFrom(port: number): Promise<boolean> {
+  const server = createServer((socket) => socket.on('error', () => {}));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const target = (server.address() as { port: number }).port;
+  try {
+    return await new Promise<boolean>((resolve) => {
+      const client = connect({ host: '127.0.0.1', port: target, localAddress: '127.0.0.1', localPort: port });
+      client.once('connect', () => {
+        client.resetAndDestroy();
+        resolve(true);
+      });
+      client.once('error', () => resolve(false));
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 function bindable(kind: 'tcp' | 'udp', port: number): Promise<boolean> {
