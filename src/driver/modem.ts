@@ -19,6 +19,8 @@
  *                                      UDP: `to` = {address, port}, one datagram ≤1500. Resolves with bytes sent.
  *   read(link, max?)                   buffer mode: AT+CIPRXGET=2 → { bytes, rest, from? } (empty on "No data";
  *                                      `from` from the `+CIPRXGETIP:` line when CIPRXGET=5 is on)
+ *   readThen(link, max, onRead)        the same, `onRead` called synchronously as the `OK` is parsed (a chained
+ *                                      next read goes on the line at once; buffer-reader.ts)
  *   available(link)                    buffer mode: AT+CIPRXGET=4 → bytes waiting in the module
  *   closeLink(link)                    AT+CIPCLOSE (async or sync completion; "not open" tolerated)
  *   resolve(host)                      AT+CDNSGIP → addresses
@@ -532,20 +534,30 @@ export class Modem extends EventEmitter<ModemEvents> {
    * Buffer mode: AT+CIPRXGET=2,<link>,<max> → the bytes and how many remain ("No data" = empty);
    * with CIPRXGET=5 also where they came from (`+CIPRXGETIP: <ip>:<port>`, spec §2.2.5, Q10).
    */
-  async read(link: number, max = MAX_READ): Promise<{ bytes: Buffer; rest: number; from?: RemoteAddress }> {
+  async read(link: number, max = MAX_READ): Promise<BufferRead> {
+    let result: BufferRead = NO_DATA;
+    await this.readThen(link, max, (r) => (result = r));
+    return result;
+  }
+
+  /**
+   * `read()` for a reader that chains reads: `onRead` runs synchronously while the answer's `OK` is
+   * parsed, so a next read it asks for goes on the line at once — one command line at a time, as
+   * the module requires (spec §1.2), but no promise hops or timers between two reads. "No data"
+   * calls `onRead` with nothing (later, from the rejection). The promise settles after `onRead`;
+   * it rejects on any other error, or with what `onRead` threw.
+   */
+  async readThen(link: number, max: number, onRead: (result: BufferRead) => void): Promise<void> {
     checkLink(link);
     const length = Math.max(1, Math.min(MAX_READ, Math.floor(max)));
     try {
-      const response = await this.command(`AT+CIPRXGET=2,${link},${length}`, {
+      await this.command(`AT+CIPRXGET=2,${link},${length}`, {
         responsePrefixes: ['+CIPRXGET: 2,', '+CIPRXGETIP:', '+IP ERROR:'],
+        onSuccess: (response) => onRead(readResult(link, response)),
       });
-      const block = response.blocks.find((b) => b.link === link);
-      if (block === undefined) return { bytes: Buffer.alloc(0), rest: 0 };
-      const from = sourceOf(response.lines);
-      return from === undefined ? { bytes: block.bytes, rest: block.rest } : { bytes: block.bytes, rest: block.rest, from };
     } catch (error) {
-      if (error instanceof AtCommandError && isNoData(error)) return { bytes: Buffer.alloc(0), rest: 0 };
-      throw error;
+      if (!(error instanceof AtCommandError && isNoData(error))) throw error;
+      onRead(NO_DATA);
     }
   }
 
@@ -685,6 +697,22 @@ function completionErr(response: AtResponse): number | undefined {
 function completionFailure(response: AtResponse, index?: number): AtCommandError {
   const detail = readDetailLine(response.completion ?? '');
   return new AtCommandError(response.command, response.final, detail ?? { index, line: response.completion });
+}
+
+/** One `AT+CIPRXGET=2` read: the bytes, how many the module still holds, and (CIPRXGET=5) their source. */
+export interface BufferRead {
+  readonly bytes: Buffer;
+  readonly rest: number;
+  readonly from?: RemoteAddress;
+}
+
+const NO_DATA: BufferRead = { bytes: Buffer.alloc(0), rest: 0 };
+
+function readResult(link: number, response: AtResponse): BufferRead {
+  const block = response.blocks.find((b) => b.link === link);
+  if (block === undefined) return NO_DATA;
+  const from = sourceOf(response.lines);
+  return from === undefined ? { bytes: block.bytes, rest: block.rest } : { bytes: block.bytes, rest: block.rest, from };
 }
 
 /** `+CIPRXGETIP: <ip>:<port>` of a CIPRXGET=5 read (layout undocumented, Q10: tolerant). */

@@ -33,6 +33,7 @@ import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { AtTimeoutError, ChannelClosedError, DriverStateError, LinkClosedError, ModuleResetError, NetworkLostError } from './errors.js';
 import type { LinkUser, SocketHost } from './link-user.js';
+import { BufferReader } from './buffer-reader.js';
 import { MAX_READ } from './modem.js';
 import type { RemoteAddress } from './parser.js';
 import { connectError, linkError, SocketError } from './socket-errors.js';
@@ -74,10 +75,17 @@ export class TcpSocket extends Duplex implements LinkUser {
   private written = 0;
   private openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   // Buffer mode.
-  private moduleHasData = false;
   private readWanted = false;
-  private pulling = false;
-  private notices = 0;
+  private readonly reader = new BufferReader(() => this.host.modem, {
+    wants: (link) => this.readWanted && !this.destroyed && this.link === link,
+    deliver: (bytes) => {
+      if (!this.readableDone) this.deliver(bytes);
+    },
+    failed: (error) => this.destroy(error),
+    stopped: () => {
+      if (this.remoteEnded && !this.reader.holdsData) this.endReadable();
+    },
+  });
   private remoteEnded = false;
   private readableDone = false;
   // Idle timeout.
@@ -373,8 +381,7 @@ export class TcpSocket extends Duplex implements LinkUser {
   }
 
   linkReadable(): void {
-    this.notices++;
-    this.moduleHasData = true;
+    this.reader.notice();
     this.pull();
   }
 
@@ -382,8 +389,7 @@ export class TcpSocket extends Duplex implements LinkUser {
     this.remoteEnded = true;
     if (this.host.mode === 'buffer') {
       // Whatever was buffered before the close is still readable: one last look.
-      this.notices++;
-      this.moduleHasData = true;
+      this.reader.notice();
       this.pull();
     } else {
       this.endReadable();
@@ -411,31 +417,12 @@ export class TcpSocket extends Duplex implements LinkUser {
 
   /** Buffer mode: read from the module while it has data and the readable side wants it. */
   private pull(): void {
-    if (this.host.mode !== 'buffer' || this.pulling || this.phase !== 'open' || this.link === undefined) return;
-    if (!this.moduleHasData || !this.readWanted) {
-      if (this.remoteEnded && !this.moduleHasData) this.endReadable();
+    if (this.host.mode !== 'buffer' || this.reader.busy || this.phase !== 'open' || this.link === undefined) return;
+    if (!this.reader.holdsData || !this.readWanted) {
+      if (this.remoteEnded && !this.reader.holdsData) this.endReadable();
       return;
     }
-    const link = this.link;
-    this.pulling = true;
-    void (async () => {
-      try {
-        while (this.moduleHasData && this.readWanted && !this.destroyed && this.link === link) {
-          const seen = this.notices;
-          const { bytes, rest } = await this.host.modem.read(link, MAX_READ);
-          // A notice that came while the read was out may announce data this read did not see.
-          this.moduleHasData = (rest > 0 && bytes.length > 0) || this.notices !== seen;
-          if (bytes.length > 0 && !this.readableDone) this.deliver(bytes);
-        }
-      } catch (error) {
-        this.destroy(error instanceof Error ? error : new Error(String(error)));
-        return;
-      } finally {
-        this.pulling = false;
-      }
-      if (this.remoteEnded && !this.moduleHasData) this.endReadable();
-      else if (this.moduleHasData && this.readWanted) this.pull();
-    })();
+    this.reader.pull(this.link);
   }
 
   // ---------------------------------------------------------------- teardown

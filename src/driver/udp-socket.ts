@@ -18,7 +18,8 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { DriverStateError, LinkClosedError } from './errors.js';
 import type { LinkUser, SocketHost } from './link-user.js';
-import { MAX_READ, MAX_SEND } from './modem.js';
+import { BufferReader } from './buffer-reader.js';
+import { MAX_SEND } from './modem.js';
 import type { RemoteAddress } from './parser.js';
 import { linkError, SocketError } from './socket-errors.js';
 
@@ -51,9 +52,12 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   private localPort = 0;
   private bound: Promise<void> | undefined;
   private lastDestination: RemoteAddress | undefined;
-  private pulling = false;
-  private moduleHasData = false;
-  private notices = 0;
+  private readonly reader = new BufferReader(() => this.host.modem, {
+    wants: (link) => this.phase === 'bound' && this.link === link,
+    deliver: (bytes, from) => this.message(bytes, from),
+    failed: (error) => this.fail(error),
+    stopped: () => {},
+  });
   /** Sends go out in the order they were asked for (name lookups would reorder them otherwise). */
   private sendChain: Promise<unknown> = Promise.resolve();
   /** `close()` was called: errors from then on are not reported. */
@@ -234,8 +238,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
   }
 
   linkReadable(): void {
-    this.notices++;
-    this.moduleHasData = true;
+    this.reader.notice();
     this.pull();
   }
 
@@ -269,23 +272,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
 
   /** Buffer mode: read datagrams while the module says it holds some (no back-pressure: dgram has none). */
   private pull(): void {
-    if (this.host.mode !== 'buffer' || this.pulling || this.phase !== 'bound' || !this.moduleHasData || this.link === undefined) return;
-    const link = this.link;
-    this.pulling = true;
-    void (async () => {
-      try {
-        while (this.moduleHasData && this.phase === 'bound' && this.link === link) {
-          const seen = this.notices;
-          const { bytes, rest, from } = await this.host.modem.read(link, MAX_READ);
-          this.moduleHasData = (rest > 0 && bytes.length > 0) || this.notices !== seen;
-          if (bytes.length > 0) this.message(bytes, from);
-        }
-      } catch (error) {
-        this.fail(error instanceof Error ? error : new Error(String(error)));
-      } finally {
-        this.pulling = false;
-      }
-    })();
+    if (this.host.mode !== 'buffer' || this.phase !== 'bound' || this.link === undefined) return;
+    this.reader.pull(this.link);
   }
 
   private fail(error: Error): void {
