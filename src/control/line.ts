@@ -86,10 +86,14 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
     this.modem.setOutputPressure(source, full);
   }
 
-  /** Bytes from the host. */
+  /** Bytes from the host (copied: the modem keeps what it is given, and the caller may reuse these). */
   input(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    const chunk = Buffer.from(bytes);
+    if (bytes.length > 0) this.inputOwned(Buffer.from(bytes));
+  }
+
+  /** Bytes from the host that nobody writes to again (a socket's chunk): kept without a copy. */
+  inputOwned(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.counters.hostBytes += chunk.length;
     this.emit('input', chunk);
     this.modem.input(chunk);

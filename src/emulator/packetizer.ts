@@ -11,6 +11,9 @@ export class Packetizer {
   private parts: Buffer[] = [];
   private size = 0;
   private timer: Timer | undefined;
+  /** When the armed timer fires, and when the line will have been idle long enough. */
+  private timerAt = 0;
+  private idleDue = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -52,14 +55,40 @@ export class Packetizer {
       this.parts.push(rest);
       this.size += rest.length;
     }
+    if (this.size === 0) {
+      this.cancelTimer();
+      return;
+    }
+    this.armIdle(this.clock.now() + this.idleMs());
+  }
+
+  /**
+   * Flush once the line has been idle until `due`. A stream of input moves the due time on every
+   * chunk; rather than a new timer per chunk, the armed one re-arms itself for what is left when
+   * it fires early (same flush time, one timer per idle period).
+   */
+  private armIdle(due: number): void {
+    this.idleDue = due;
+    if (this.timer !== undefined && this.timerAt <= due) return;
     this.timer?.cancel();
-    this.timer = this.size > 0 ? this.clock.setTimeout(() => this.flush(), this.idleMs()) : undefined;
+    this.timerAt = due;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      // Within the timers' 1 ms resolution of the due time counts as due (a real timer may fire
+      // a fraction early by performance.now(); re-arming for that would flush a tick late).
+      if (this.clock.now() > this.idleDue - 1) this.flush();
+      else this.armIdle(this.idleDue);
+    }, due - this.clock.now());
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
   }
 
   /** Send what is waiting now. */
   flush(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.cancelTimer();
     if (this.size === 0) return;
     const packet = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
     this.parts = [];
@@ -69,8 +98,7 @@ export class Packetizer {
 
   /** Drop what is waiting (the connection is gone). */
   discard(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.cancelTimer();
     this.parts = [];
     this.size = 0;
   }

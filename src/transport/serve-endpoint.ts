@@ -13,6 +13,11 @@
  */
 export interface ModuleSide {
   input(bytes: Uint8Array): void;
+  /**
+   * Bytes handed over for good: a stream's chunk, which Node never reuses and the caller never
+   * writes to. A module side that would copy `input` (AtLine) keeps these as they are.
+   */
+  inputOwned?(bytes: Buffer): void;
   on(event: 'output', listener: (bytes: Buffer) => void): unknown;
   off(event: 'output', listener: (bytes: Buffer) => void): unknown;
   /** True while the module asks the host to stop sending (see `input-hold`). */

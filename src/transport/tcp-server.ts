@@ -72,8 +72,10 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
       previous.socket.destroy();
       options.onHostDetach?.(previous.remote, 'taken-over');
     }
+    // A socket's chunk is fresh and ours: no copy needed on the way in.
+    const take = module.inputOwned?.bind(module) ?? ((bytes: Buffer) => module.input(bytes));
     socket.on('data', (bytes: Buffer) => {
-      if (attached === peer) module.input(bytes);
+      if (attached === peer) take(bytes);
     });
     socket.on('drain', () => {
       if (attached === peer) checkPressure();

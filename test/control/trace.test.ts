@@ -73,3 +73,18 @@ test('trace: a session traced to a file replays as a test against a fresh modem'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('AtLine copies what input() is given (the caller may reuse it) and keeps what inputOwned() is given', () => {
+  const line = new AtLine(new Modem({ clock: new FakeClock(), config: { bootUrcs: false } }));
+  const seen: Buffer[] = [];
+  line.on('input', (bytes) => seen.push(bytes));
+  const reused = Buffer.from('ATE0');
+  line.input(reused);
+  reused.fill(0x41);
+  const owned = Buffer.from('\r');
+  line.inputOwned(owned);
+  assert.equal(seen[0]?.toString('latin1'), 'ATE0');
+  assert.equal(seen[1], owned);
+  assert.equal(line.counters.hostBytes, 5);
+  line.detach();
+});

@@ -38,3 +38,23 @@ test('flush and discard', () => {
   assert.deepEqual(sent, ['x']);
   assert.equal(p.pending, 0);
 });
+
+test('a steady stream of input keeps one idle timer, and a shorter idle time set meanwhile still counts', () => {
+  const clock = new FakeClock();
+  const sent: string[] = [];
+  let idle = 100;
+  const p = new Packetizer(clock, (b) => sent.push(b.toString()), () => idle);
+  for (let i = 0; i < 50; i++) {
+    p.push(Buffer.from('z'));
+    clock.advance(10);
+  }
+  assert.equal(clock.pending, 1, 'one timer however many chunks came in');
+  assert.deepEqual(sent, []);
+  idle = 20;
+  p.push(Buffer.from('!'));
+  clock.advance(19);
+  assert.deepEqual(sent, []);
+  clock.advance(1);
+  assert.deepEqual(sent, ['z'.repeat(50) + '!']);
+  assert.equal(clock.pending, 0);
+});
