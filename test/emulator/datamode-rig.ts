@@ -187,7 +187,23 @@ export class Client {
     });
   }
 
-  static connect(port: number, localPort?: number): Promise<Client> {
+  /**
+   * Connect, from `localPort` when given. That port was probed free (freePort 'tcp-client'), but
+   * another test running beside this one may listen on it for a moment (its own freePort probe),
+   * and a bind then fails with EADDRINUSE: retried, 20 times at most, 50 ms apart.
+   */
+  static async connect(port: number, localPort?: number): Promise<Client> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Client.connectOnce(port, localPort);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || localPort === undefined || attempt === 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  private static connectOnce(port: number, localPort: number | undefined): Promise<Client> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port, ...(localPort !== undefined ? { localPort, localAddress: '127.0.0.1' } : {}) });
       socket.once('connect', () => {
