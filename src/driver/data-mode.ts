@@ -92,8 +92,13 @@ export class DataModePort {
     this.tailTimer = undefined;
     if (this.host.parser.passthroughTail === 0) return;
     this.tailTimer = this.host.clock.setTimeout(() => {
-      this.tailTimer = undefined;
-      this.host.underFeedLock(() => this.host.parser.releaseTail());
+      // Timers run before the event loop polls its sockets: after a stall (a busy machine) this
+      // timer can fire with the marker's next bytes already waiting unread. One more timer turn
+      // lets them be read first (their chunk cancels it); only then is the line really quiet.
+      this.tailTimer = this.host.clock.setTimeout(() => {
+        this.tailTimer = undefined;
+        this.host.underFeedLock(() => this.host.parser.releaseTail());
+      }, 0);
     }, this.tailReleaseMs);
   }
 
