@@ -22,6 +22,7 @@
  * readable side; with `allowHalfOpen` false (the default) the writable side ends with it.
  * Network loss, a module reset or the transport's end destroy the socket with that error.
  */
+import { IdleTimeout } from './idle-timeout.js';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { AtTimeoutError, DriverStateError } from './errors.js';
@@ -59,8 +60,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
   private phase: Phase = 'connecting';
   private session: number | undefined;
   private readonly openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private idleMs = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle = new IdleTimeout(() => this.emit('timeout'), () => this.destroyed);
   // Manual receive.
   private moduleHasData = false;
   private readWanted = false;
@@ -106,18 +106,16 @@ export class SslSocket extends Duplex implements SslSessionUser {
   }
 
   get timeout(): number {
-    return this.idleMs;
+    return this.idle.duration;
   }
 
   /** Emit 'timeout' after `ms` without traffic either way (0 disables), like net.Socket. */
   setTimeout(ms: number, callback?: () => void): this {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setTimeout: ${ms} is not a duration`);
-    this.idleMs = Math.floor(ms);
+    this.idle.set(ms);
     if (callback !== undefined) {
       if (ms === 0) this.off('timeout', callback);
       else this.once('timeout', callback);
     }
-    this.touch();
     return this;
   }
 
@@ -152,7 +150,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
       this.phase = 'open';
       this.connecting = false;
       for (const waiter of this.openWaiters.splice(0)) waiter.resolve();
-      this.touch();
+      this.idle.touch();
       this.emit('connect');
       if (this.encrypted) this.emit('secureConnect');
       this.emit('ready');
@@ -183,7 +181,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
   data(bytes: Buffer): void {
     if (this.phase === 'closed' || this.readableEnded) return;
     this.bytesRead += bytes.length;
-    this.touch();
+    this.idle.touch();
     if (!this.push(bytes)) this.readWanted = false;
   }
 
@@ -255,7 +253,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
       .then(
         () => {
           this.written += chunk.length;
-          this.touch();
+          this.idle.touch();
           callback();
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
@@ -283,7 +281,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.phase = 'closed';
     this.connecting = false;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idle.stop();
     const session = this.session;
     this.session = undefined;
     if (session !== undefined) {
@@ -291,11 +289,5 @@ export class SslSocket extends Duplex implements SslSessionUser {
     }
     for (const waiter of this.openWaiters.splice(0)) waiter.reject(error ?? new DriverStateError('the SSL socket was destroyed'));
     callback(error);
-  }
-
-  private touch(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.idleMs > 0 && !this.destroyed) this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
   }
 }

@@ -29,6 +29,7 @@
  * confirmed; `setNoDelay`/`setKeepAlive` are accepted and do nothing (the module's keepalive is
  * global: `AT+CTCPKA`); `ref`/`unref` do nothing (the socket holds no handle of its own).
  */
+import { IdleTimeout } from './idle-timeout.js';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { AtTimeoutError, ChannelClosedError, DriverStateError, LinkClosedError, ModuleResetError, NetworkLostError } from './errors.js';
@@ -89,8 +90,7 @@ export class TcpSocket extends Duplex implements LinkUser {
   private remoteEnded = false;
   private readableDone = false;
   // Idle timeout.
-  private idleMs = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle = new IdleTimeout(() => this.emit('timeout'), () => this.destroyed);
 
   constructor(host: SocketHost, options: TcpSocketOptions = {}) {
     super({
@@ -167,7 +167,7 @@ export class TcpSocket extends Duplex implements LinkUser {
 
   /** The idle timeout set with `setTimeout` (0 = none). */
   get timeout(): number {
-    return this.idleMs;
+    return this.idle.duration;
   }
 
   address(): { address: string; family: 'IPv4' | 'IPv6'; port: number } | Record<string, never> {
@@ -177,13 +177,11 @@ export class TcpSocket extends Duplex implements LinkUser {
 
   /** Emit 'timeout' after `ms` without traffic either way (0 disables), like net.Socket. */
   setTimeout(ms: number, callback?: () => void): this {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setTimeout: ${ms} is not a duration`);
-    this.idleMs = Math.floor(ms);
+    this.idle.set(ms);
     if (callback !== undefined) {
       if (ms === 0) this.off('timeout', callback);
       else this.once('timeout', callback);
     }
-    this.touch();
     return this;
   }
 
@@ -261,7 +259,7 @@ export class TcpSocket extends Duplex implements LinkUser {
       this.phase = 'open';
       this.connecting = false;
       for (const waiter of this.openWaiters.splice(0)) waiter.resolve();
-      this.touch();
+      this.idle.touch();
       this.emit('connect');
       this.emit('ready');
       this.pull();
@@ -312,7 +310,7 @@ export class TcpSocket extends Duplex implements LinkUser {
       .then(
         () => {
           this.written += data.length;
-          this.touch();
+          this.idle.touch();
           callback();
         },
         (error: unknown) => {
@@ -403,7 +401,7 @@ export class TcpSocket extends Duplex implements LinkUser {
 
   private deliver(bytes: Buffer): void {
     this.bytesRead += bytes.length;
-    this.touch();
+    this.idle.touch();
     this.readWanted = this.push(bytes);
   }
 
@@ -428,8 +426,7 @@ export class TcpSocket extends Duplex implements LinkUser {
   // ---------------------------------------------------------------- teardown
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idle.stop();
     const prior = this.phase;
     this.phase = 'closed';
     this.connecting = false;
@@ -459,15 +456,5 @@ export class TcpSocket extends Duplex implements LinkUser {
     }
     this.host.detach(link, this);
     modem.releaseLink(link);
-  }
-
-  private touch(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.idleMs <= 0 || this.destroyed) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      this.emit('timeout');
-    }, this.idleMs);
   }
 }
