@@ -19,6 +19,7 @@ import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../transport/tcp-ser
 import { closeAll, Fleet, MAX_FLEET, serveFleetPty, serveFleetTcp } from '../fleet/fleet.js';
 import type { Network } from '../emulator/network/types.js';
 import { addFidelityOptions, fidelityConfig, type FidelityOptions } from './fidelity-options.js';
+import { errorMessage } from '../common/errors.js';
 
 /** `a76xx emulate`: wiring only — a Modem on a real network, served on one transport. */
 
@@ -446,7 +447,7 @@ function describeStartError(err: unknown, listening: string): string {
   if (code === 'EADDRINUSE') return `cannot listen on ${listening}: address already in use`;
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${listening}: not an address of this machine`;
   if (code === 'EACCES') return `cannot listen on ${listening}: permission denied`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 // ---------------------------------------------------------------- fleet mode

@@ -4,6 +4,7 @@ import { A76xx, type A76xxOptions } from '../driver/a76xx.js';
 import type { SocketMode } from '../driver/link-user.js';
 import type { TcpSocket } from '../driver/tcp-socket.js';
 import type { UdpSocket } from '../driver/udp-socket.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * `a76xx nc`: netcat over the module. stdin goes to the remote, the remote's bytes go to stdout.
@@ -87,7 +88,7 @@ export function watchReader(stdout: Writable, onGone: () => void): StdoutReader 
 
 /** One line on stderr, prefixed with the command name. */
 export function complain(stderr: Writable, name: string, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   stderr.write(`a76xx ${name}: ${message}\n`);
 }
 

@@ -5,6 +5,7 @@ import { ControlError } from './params.js';
 import { ALL_MODEMS, type ControlPlane } from './plane.js';
 import { tokenMatches } from './token.js';
 import { describeVerbs } from './verbs.js';
+import { errorDetail } from '../common/errors.js';
 
 /**
  * The control plane over HTTP + JSON (documented in README.md, "Control plane"):
@@ -49,7 +50,7 @@ export async function serveControl(plane: ControlPlane, options: ControlServerOp
   const inspector = new Inspector(plane, options.token);
   const server = createServer((request, response) => {
     handle(plane, inspector, options, request, response).catch((err: unknown) => {
-      options.log?.(`control: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      options.log?.(`control: ${errorDetail(err)}`);
       if (!response.headersSent) reply(response, 500, { ok: false, error: { code: 'internal', message: 'internal error' } });
       else response.destroy();
     });

@@ -6,6 +6,7 @@ import type { Network } from '../emulator/network/types.js';
 import { AtLine } from './line.js';
 import { ControlError, checkArgs, type JsonObject, type JsonValue } from './params.js';
 import { VERBS, verbNamed, type VerbSpec } from './verbs.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * The control plane: one API over emulated modems, used alike by the HTTP server (and through it
@@ -76,7 +77,7 @@ export class ControlPlane {
       try {
         results[target.id] = { result: await spec.run(target, checked) };
       } catch (err) {
-        const e = err instanceof ControlError ? err : new ControlError('internal', err instanceof Error ? err.message : String(err));
+        const e = err instanceof ControlError ? err : new ControlError('internal', errorMessage(err));
         results[target.id] = { error: { code: e.code, message: e.message } };
       }
     }

@@ -52,6 +52,7 @@ import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSucce
 import { callerStack, Waiters, withCallerStack } from './waiter.js';
 import { echoAfter, matchesAny, newPending, startsWithAny, type Pending } from './pending-command.js';
 import { UrcRouter } from './urc-router.js';
+import { toError } from '../common/errors.js';
 
 export * from './at-types.js';
 
@@ -553,7 +554,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       try {
         pending.options.onSuccess?.(response);
       } catch (error) {
-        pending.reject(error instanceof Error ? error : new Error(String(error)));
+        pending.reject(toError(error));
         return;
       }
       pending.resolve(response);

@@ -11,6 +11,7 @@
  */
 import { MAX_READ, type BufferRead, type Modem } from './modem.js';
 import type { RemoteAddress } from './parser.js';
+import { toError } from '../common/errors.js';
 
 export interface BufferReadConsumer {
   /** Whether to read (more) for `link` now: the socket is still on it and wants data. */
@@ -73,7 +74,7 @@ export class BufferReader {
       .readThen(link, MAX_READ, onRead)
       .catch((error: unknown) => {
         this.reading = false;
-        this.consumer.failed(error instanceof Error ? error : new Error(String(error)));
+        this.consumer.failed(toError(error));
       });
   }
 }

@@ -19,6 +19,7 @@ import type { Clock, Timer } from '../time/clock.js';
 import type { AtResponse } from './at-types.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
 import type { ModuleOutputParser } from './parser.js';
+import { toError } from '../common/errors.js';
 
 /** What the data-mode port needs from the channel it belongs to. */
 export interface DataModeHost {
@@ -178,7 +179,7 @@ export class DataModePort {
     try {
       await this.host.command('ATO');
     } catch (error) {
-      this.dropHeldData(error instanceof Error ? error : new Error(String(error)));
+      this.dropHeldData(toError(error));
       throw error;
     }
     if (!this.host.inDataMode()) {

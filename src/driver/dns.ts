@@ -3,6 +3,7 @@
  * `dns.lookup`, so it can be handed to code that takes a `lookup` option.
  */
 import { isIP } from 'node:net';
+import { toError } from '../common/errors.js';
 
 export type LookupFamily = 0 | 4 | 6 | 'IPv4' | 'IPv6';
 
@@ -51,7 +52,7 @@ export function makeLookup(resolve: (hostname: string, family: 0 | 4 | 6) => Pro
     }
     resolve(hostname, family).then(
       (addresses) => answer(null, addresses),
-      (error: unknown) => answer(error instanceof Error ? error : new Error(String(error)), []),
+      (error: unknown) => answer(toError(error), []),
     );
   }) as LookupFunction;
 }

@@ -13,6 +13,7 @@
  *   EMSGSIZE      a UDP datagram over the module's 1500 bytes
  */
 import { A76xxError, AtCommandError, AtTimeoutError, DnsLookupError, LinkClosedError, ModuleResetError, NetworkLostError, SendFailedError } from './errors.js';
+import { errorMessage } from '../common/errors.js';
 
 export type NodeNetCode = 'ECONNREFUSED' | 'ETIMEDOUT' | 'ENOTFOUND' | 'ECONNRESET' | 'EPIPE' | 'EMSGSIZE' | 'ENETDOWN' | 'ENETUNREACH';
 
@@ -51,7 +52,7 @@ const OPEN_ERR: ReadonlyMap<number, NodeNetCode> = new Map([
 export function connectError(error: unknown, address: string | undefined, port: number | undefined): unknown {
   const code = connectCode(error);
   if (code === undefined) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new SocketError(code, code === 'ENOTFOUND' ? 'getaddrinfo' : 'connect', message, { ...place(address, port), cause: error });
 }
 
@@ -73,7 +74,7 @@ function connectCode(error: unknown): NodeNetCode | undefined {
 export function linkError(error: unknown, syscall: string, address?: string, port?: number): unknown {
   const code = error instanceof SocketError ? undefined : linkCode(error);
   if (code === undefined) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new SocketError(code, syscall, message, { ...place(address, port), cause: error });
 }
 

@@ -27,6 +27,7 @@ import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { AtTimeoutError, DriverStateError } from './errors.js';
 import type { ModuleTlsOptions, SslClient, SslSessionUser } from './ssl-client.js';
+import { toError } from '../common/errors.js';
 
 export interface SslConnectOptions extends ModuleTlsOptions {
   readonly port: number;
@@ -164,7 +165,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
       } else if (session !== undefined) {
         this.client.release(session, this);
       }
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = toError(error);
       for (const waiter of this.openWaiters.splice(0)) waiter.reject(failure);
       this.destroy(failure);
     }
@@ -217,7 +218,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
           if (got === 0) this.moduleHasData = false;
         }
       } catch (error) {
-        this.destroy(error instanceof Error ? error : new Error(String(error)));
+        this.destroy(toError(error));
         return;
       } finally {
         this.pulling = false;
@@ -256,7 +257,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
           this.idle.touch();
           callback();
         },
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => callback(toError(error)),
       );
   }
 
@@ -274,7 +275,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
       })
       .then(
         () => callback(),
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => callback(toError(error)),
       );
   }
 

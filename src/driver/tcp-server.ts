@@ -18,6 +18,7 @@ import type { ServerUser, SocketHost } from './link-user.js';
 import type { RemoteAddress } from './parser.js';
 import { TcpSocket } from './tcp-socket.js';
 import { linkError } from './socket-errors.js';
+import { toError } from '../common/errors.js';
 
 export interface TcpServerEvents {
   connection: [socket: TcpSocket];
@@ -139,7 +140,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> implements ServerUs
       this.emit('listening');
     } catch (error) {
       this.phase = 'closed';
-      this.fail(error instanceof Error ? error : new Error(String(error)));
+      this.fail(toError(error));
     }
   }
 
@@ -197,7 +198,7 @@ export class TcpServer extends EventEmitter<TcpServerEvents> implements ServerUs
       } catch (error) {
         // Closed meanwhile (the modem went away: `serverFailed` said so): nothing more to say.
         if (this.phase === 'closed') return;
-        this.fail(error instanceof Error ? error : new Error(String(error)));
+        this.fail(toError(error));
       }
       if (this.phase === 'closed') return;
       this.host.releaseServer(index, this);

@@ -38,6 +38,7 @@ import { BufferReader } from './buffer-reader.js';
 import { MAX_READ } from './modem.js';
 import type { RemoteAddress } from './parser.js';
 import { connectError, linkError, SocketError } from './socket-errors.js';
+import { toError } from '../common/errors.js';
 
 export interface TcpSocketOptions {
   /** Readable and writable high-water marks (bytes); the stream defaults otherwise. */
@@ -276,7 +277,7 @@ export class TcpSocket extends Duplex implements LinkUser {
         }
       }
       const mapped = connectError(error, address, options.port);
-      const failure = mapped instanceof Error ? mapped : new Error(String(mapped));
+      const failure = toError(mapped);
       for (const waiter of this.openWaiters.splice(0)) waiter.reject(failure);
       this.destroy(failure);
     }
@@ -315,7 +316,7 @@ export class TcpSocket extends Duplex implements LinkUser {
         },
         (error: unknown) => {
           const mapped = linkError(error, 'write', this.remoteAddress, this.remotePort);
-          callback(mapped instanceof Error ? mapped : new Error(String(mapped)));
+          callback(toError(mapped));
         },
       );
   }
@@ -339,7 +340,7 @@ export class TcpSocket extends Duplex implements LinkUser {
       .then(() => this.closeLink())
       .then(
         () => callback(),
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => callback(toError(error)),
       );
   }
 

@@ -22,6 +22,7 @@ import { BufferReader } from './buffer-reader.js';
 import { MAX_SEND } from './modem.js';
 import type { RemoteAddress } from './parser.js';
 import { linkError, SocketError } from './socket-errors.js';
+import { toError } from '../common/errors.js';
 
 export interface RemoteInfo {
   readonly address: string;
@@ -127,7 +128,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
       (bytes) => report(null, bytes),
       (error: unknown) => {
         const mapped = linkError(error, 'send', address, port);
-        report(mapped instanceof Error ? mapped : new Error(String(mapped)), 0);
+        report(toError(mapped), 0);
       },
     );
   }
@@ -193,7 +194,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> implements LinkUser
       },
       (error: unknown) => {
         if (this.phase === 'binding') this.phase = 'closed';
-        this.fail(error instanceof Error ? error : new Error(String(error)));
+        this.fail(toError(error));
       },
     );
   }

@@ -26,6 +26,7 @@ import {
 import type { Network } from './network/types.js';
 import { bootSequence } from './radio/boot.js';
 import { SslService } from './ssl/service.js';
+import { errorDetail } from '../common/errors.js';
 
 /** Receives every byte the host sends while the port is in data (transparent) mode. */
 export interface DataModeHandler {
@@ -257,7 +258,7 @@ export class Modem extends EventEmitter<ModemEvents> {
       // re-entering it from here would run the same input again.
       outcome = await (overflow ? ERROR : this.runCommands(body, life));
     } catch (err) {
-      this.log(`internal error on AT${body}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.log(`internal error on AT${body}: ${errorDetail(err)}`);
       outcome = ERROR;
     }
     if (this.life !== life) return; // the module rebooted meanwhile: the command died with it

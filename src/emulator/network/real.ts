@@ -18,6 +18,7 @@ import {
   type UdpSocket,
 } from './types.js';
 import { hostTable, lookupHost } from './host-table.js';
+import { errorMessage } from '../../common/errors.js';
 
 export interface RealNetworkOptions {
   /** Static host table, consulted before the system resolver (`--host NAME=IP`). */
@@ -73,7 +74,7 @@ export class RealNetwork implements Network {
       const { address } = await lookup(name, { family: 4 });
       return address;
     } catch (err) {
-      throw new NetworkError('not-found', `${name}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new NetworkError('not-found', `${name}: ${errorMessage(err)}`);
     }
   }
 

@@ -1,3 +1,5 @@
+import { errorMessage } from '../../common/errors.js';
+
 /**
  * What the emulator needs from a network. Handlers and the link table use only this; the real
  * backend (Node's net/dgram/dns) and simulated or faulty ones implement it.
@@ -133,5 +135,5 @@ export class NetworkError extends Error {
 /** A NetworkError from anything thrown by a backend (unknown errors become `failed`). */
 export function asNetworkError(err: unknown): NetworkError {
   if (err instanceof NetworkError) return err;
-  return new NetworkError('failed', err instanceof Error ? err.message : String(err));
+  return new NetworkError('failed', errorMessage(err));
 }

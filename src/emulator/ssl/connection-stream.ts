@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { TcpCloseCause, TcpConnection } from '../network/types.js';
+import { toError } from '../../common/errors.js';
 
 /**
  * A `TcpConnection` of the emulator's Network backend as a Node Duplex, so `tls.connect({ socket })`
@@ -21,7 +22,7 @@ export function connectionStream(connection: TcpConnection): Duplex {
     write(chunk: Buffer, _encoding, callback) {
       connection.write(chunk).then(
         () => callback(),
-        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => callback(toError(err)),
       );
     },
     final(callback) {

@@ -18,6 +18,7 @@ import { connectionStream } from './connection-stream.js';
 import { defaultContexts, type SslContext } from './contexts.js';
 import { SslSession, type ClientType } from './session.js';
 import { planTls, verifyServer } from './tls-options.js';
+import { errorDetail } from '../../common/errors.js';
 
 /**
  * The module's SSL service (docs/ssl-spec.md): AT+CCHSTART/STOP, the two CCH sessions, their
@@ -237,7 +238,7 @@ export class SslService {
       }
       finish(CchErr.Ok, new SslSession(index, request.host, request.port, 2, request.localPort, tls, connection));
     })().catch((err: unknown) => {
-      this.modem.log(`CCHOPEN ${index}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.modem.log(`CCHOPEN ${index}: ${errorDetail(err)}`);
       if (current()) finish(CchErr.Unknown);
     });
   }
