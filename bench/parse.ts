@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ModuleOutputParser } from '../src/driver/parser.js';
-import { Modem } from '../src/emulator/modem.js';
+import { EmulatedModem } from '../src/emulator/modem.js';
 import { RealNetwork } from '../src/emulator/network/real.js';
 import { AtClient } from './lib/at-client.js';
 import { row, type Row } from './lib/report.js';
@@ -23,7 +23,7 @@ const RECORD_PAYLOAD = 4 * 1024 * 1024;
 
 /** The emulator's output while a peer sends `RECORD_PAYLOAD` random bytes to link 0. */
 export async function recordPushStream(): Promise<Buffer> {
-  const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   const listeners: ((bytes: Buffer) => void)[] = [];
   modem.on('output', (bytes) => listeners.forEach((l) => l(bytes)));
   const at = new AtClient({ write: (bytes) => modem.input(Buffer.from(bytes)), on: (_event, l) => listeners.push(l) });

@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './escape.js';
 export * from './transcript.js';
 export * from './ssl.js';
+export * from './limits.js';

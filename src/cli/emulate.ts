@@ -7,7 +7,7 @@ import { ControlPlane, DEFAULT_MODEM_ID, type ControlTarget } from '../control/p
 import { defaultTokenPath, generateToken, removeTokenFile, writeTokenFile } from '../control/token.js';
 import { makeConfig, type EmulatorConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
-import { Modem } from '../emulator/modem.js';
+import { EmulatedModem } from '../emulator/modem.js';
 import { AllowList, AllowListNetwork, AllowRuleError, parseAllowRule, type Refusal } from '../emulator/network/allow-list.js';
 import { HostTableError, withHostEntry } from '../emulator/network/host-table.js';
 import { RealNetwork } from '../emulator/network/real.js';
@@ -21,7 +21,7 @@ import type { Network } from '../emulator/network/types.js';
 import { addFidelityOptions, fidelityConfig, type FidelityOptions } from './fidelity-options.js';
 import { errorMessage } from '../common/errors.js';
 
-/** `a76xx emulate`: wiring only — a Modem on a real network, served on one transport. */
+/** `a76xx emulate`: wiring only — an EmulatedModem on a real network, served on one transport. */
 
 export const DEFAULT_TCP_PORT = 7070;
 
@@ -263,7 +263,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
   const network = new SimulatedNetwork(allowed, {
     conditions: { latencyMs: options.latency ?? 0, bandwidthBps: options.bandwidth ?? 0 },
   });
-  const modem = new Modem({
+  const modem = new EmulatedModem({
     config: modemConfig(options, hosts),
     network,
     log: warn,

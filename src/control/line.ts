@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Modem } from '../emulator/modem.js';
+import type { EmulatedModem } from '../emulator/modem.js';
 import { LinePacer } from '../transport/pacing.js';
 import type { ModuleSide } from '../transport/serve-endpoint.js';
 
@@ -7,7 +7,7 @@ import type { ModuleSide } from '../transport/serve-endpoint.js';
  * The AT line of one emulated module as the transports serve it: the host's bytes go to the
  * modem; the modem's bytes come out paced at the line rate (when pacing is on), with URCs the
  * control plane injects spliced in. Transports, traces and tests attach here instead of to the
- * Modem, so they see exactly what a host on the wire would.
+ * EmulatedModem, so they see exactly what a host on the wire would.
  *
  * Events: `input` (host → module bytes), `output` (module → host bytes, as they leave the line),
  * `input-hold` (the modem's flow control, forwarded for the transport).
@@ -52,7 +52,7 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   };
 
   constructor(
-    readonly modem: Modem,
+    readonly modem: EmulatedModem,
     options: AtLineOptions = {},
   ) {
     super();
@@ -76,7 +76,7 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
     modem.on('input-hold', this.holdFromModule);
   }
 
-  /** The modem asks the host to stop sending (see `Modem.holdInput`). */
+  /** The modem asks the host to stop sending (see `EmulatedModem.holdInput`). */
   get inputHeld(): boolean {
     return this.modem.inputHeld;
   }

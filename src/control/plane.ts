@@ -1,6 +1,6 @@
 import type { Clock } from '../emulator/clock.js';
 import type { ConfigOverrides, EmulatorConfig } from '../emulator/config.js';
-import { Modem } from '../emulator/modem.js';
+import { EmulatedModem } from '../emulator/modem.js';
 import { SimulatedNetwork, type NetworkConditions } from '../emulator/network/simulated.js';
 import type { Network } from '../emulator/network/types.js';
 import { AtLine } from './line.js';
@@ -17,7 +17,7 @@ import { errorMessage } from '../common/errors.js';
 /** One modem as the control plane reaches it. */
 export interface ControlTarget {
   readonly id: string;
-  readonly modem: Modem;
+  readonly modem: EmulatedModem;
   /** The AT line transports serve (pacing, injected URCs, counters). */
   readonly line: AtLine;
   /** The network wrapper faults are injected into (absent: network verbs are unsupported). */
@@ -111,7 +111,7 @@ export function controlledModem(options: ControlledModemOptions = {}): ControlTa
           ...(options.clock !== undefined ? { clock: options.clock } : {}),
           ...(options.conditions !== undefined ? { conditions: options.conditions } : {}),
         });
-  const modem = new Modem({
+  const modem = new EmulatedModem({
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
     ...(network !== undefined ? { network } : {}),

@@ -1,5 +1,5 @@
 import { CCH_SESSION_COUNT } from '../at/ssl.js';
-import type { Modem } from '../emulator/modem.js';
+import type { EmulatedModem } from '../emulator/modem.js';
 import { ControlError, type JsonObject, type JsonValue } from './params.js';
 import type { VerbSpec } from './verbs.js';
 
@@ -41,7 +41,7 @@ export const certExpire: VerbSpec = {
 };
 
 /** The `ssl` part of `status`: the service, its sessions, the certificate files. */
-export function sslStatusOf(modem: Modem): JsonObject {
+export function sslStatusOf(modem: EmulatedModem): JsonObject {
   const ssl = modem.ssl;
   const sessions: JsonValue[] = [];
   for (let i = 0; i < CCH_SESSION_COUNT; i++) {

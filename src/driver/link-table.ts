@@ -7,7 +7,9 @@ import type { Clock } from '../time/clock.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
 import type { RemoteAddress } from './parser.js';
 
-export const LINK_COUNT = 10;
+import { LINK_COUNT } from '../at/limits.js';
+
+export { LINK_COUNT };
 
 export type LinkState = 'free' | 'reserved' | 'open' | 'closed';
 

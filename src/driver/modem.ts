@@ -74,10 +74,9 @@ import { URC_HANDLERS, type UrcContext } from './urc/index.js';
 import { checkLink, LINK_COUNT, LinkTable, type LinkState } from './link-table.js';
 
 export { LINK_COUNT, type LinkState } from './link-table.js';
-export const SERVER_COUNT = 4;
 /** Largest payload of one AT+CIPSEND and of one CIPRXGET=2 read (spec §0.3). */
-export const MAX_SEND = 1500;
-export const MAX_READ = 1500;
+export { SERVER_COUNT, MAX_SEND, MAX_READ } from '../at/limits.js';
+import { MAX_SEND, MAX_READ, SERVER_COUNT } from '../at/limits.js';
 
 export type ReceiveMode = 'push' | 'buffer';
 

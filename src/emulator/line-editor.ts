@@ -1,7 +1,10 @@
 import { BACKSPACE, CR, LF } from '../at/result-codes.js';
 
 /** Longest command body after `AT` (spec §1.2). Longer lines execute nothing and answer ERROR. */
-export const MAX_LINE = 3071;
+import { MAX_COMMAND_LINE } from '../at/limits.js';
+
+/** Longest command body kept (spec §1.2). */
+export const MAX_LINE = MAX_COMMAND_LINE;
 
 export type EditorStep =
   | { readonly kind: 'echo'; readonly byte: number }

@@ -1,4 +1,4 @@
-import type { Endpoint, TcpConnection, TcpListener, UdpSocket } from './network/types.js';
+import type { Endpoint, TcpConnection, TcpListener, NetworkUdpSocket } from './network/types.js';
 
 /**
  * One link slot's state (spec §2.2): the link itself (its sockets, counters, the send awaiting its
@@ -31,7 +31,7 @@ export class Link {
   lastDestination: Endpoint | undefined;
   localPort = 0;
   tcp: TcpConnection | undefined;
-  udp: UdpSocket | undefined;
+  udp: NetworkUdpSocket | undefined;
   /** AT+CIPACK counters since the link opened. */
   readonly counters = { sent: 0, acked: 0, received: 0 };
   pendingSend: PendingSend | undefined;

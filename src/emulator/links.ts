@@ -1,5 +1,5 @@
 import type { Timer } from './clock.js';
-import type { Modem } from './modem.js';
+import type { EmulatedModem } from './modem.js';
 import type { IpState } from './state.js';
 import {
   asNetworkError,
@@ -29,8 +29,8 @@ import { Link, RxBuffer, type LinkCloseReason, type LinkReceiver, type PendingSe
  *   arrive; `transmit()` carries the UART's bytes out (no `+CIPSEND`, nothing refused).
  */
 
-export const LINK_COUNT = 10;
-export const SERVER_COUNT = 4;
+export { LINK_COUNT, SERVER_COUNT } from '../at/limits.js';
+import { LINK_COUNT, MAX_READ, SERVER_COUNT } from '../at/limits.js';
 /**
  * Receive buffer per link in buffer-access mode. The module's size is undocumented (spec §3.3);
  * 64 KiB is about a TCP window (A76XX `AT+CSOC` "RecvWin" default 64240). A TCP link stops reading
@@ -51,7 +51,7 @@ export const SEND_BUFFER_LIMIT = 64 * 1024;
  */
 export const TRANSMIT_QUEUE_LIMIT = 16 * 1024 * 1024;
 /** Largest payload of one `+IPD` push (spec §0.3). */
-export const MAX_PUSH_CHUNK = 1500;
+
 /** AT+CDNSGIP maximum response time (spec §2.2.17). */
 export const DNS_TIMEOUT_MS = 6000;
 
@@ -94,12 +94,12 @@ export class SocketService {
 
   /**
    * Datagrams dropped because the host does not read what the module prints (push or transparent
-   * mode under `Modem.outputPressure`): a UART that cannot take more loses them, as a full socket
+   * mode under `EmulatedModem.outputPressure`): a UART that cannot take more loses them, as a full socket
    * buffer would. Shown by `ctl status` (counters.udpDroppedForHost).
    */
   udpDroppedForHost = 0;
 
-  constructor(private readonly modem: Modem) {
+  constructor(private readonly modem: EmulatedModem) {
     modem.on('reset', () => this.reset());
     modem.on('output-pressure', (full) => this.followHostPressure(full));
   }
@@ -564,8 +564,8 @@ export class SocketService {
 
   /** Direct push (spec §3.2): one block per ≤1500 bytes, written whole so nothing splits it. */
   private push(index: number, data: Buffer, from: Endpoint): void {
-    for (let at = 0; at < data.length; at += MAX_PUSH_CHUNK) {
-      const block = this.pushBlock(index, data.subarray(at, at + MAX_PUSH_CHUNK), from);
+    for (let at = 0; at < data.length; at += MAX_READ) {
+      const block = this.pushBlock(index, data.subarray(at, at + MAX_READ), from);
       this.afterData(() => this.modem.urcRaw(block));
     }
   }
@@ -651,10 +651,10 @@ function openErr(err: unknown): number {
   }
 }
 
-const services = new WeakMap<Modem, SocketService>();
+const services = new WeakMap<EmulatedModem, SocketService>();
 
 /** The socket service of a modem (created on first use; it follows the modem's reboots). */
-export function socketService(modem: Modem): SocketService {
+export function socketService(modem: EmulatedModem): SocketService {
   let service = services.get(modem);
   if (service === undefined) {
     service = new SocketService(modem);
@@ -664,7 +664,7 @@ export function socketService(modem: Modem): SocketService {
 }
 
 /** Drop the modem's PDP context as the network would (control API / fault injection, detach). */
-export function loseNetwork(modem: Modem): void {
+export function loseNetwork(modem: EmulatedModem): void {
   socketService(modem).loseNetwork();
   // The SSL service rides on the same PDP context (docs/ssl-spec.md §6: +CCH: CCHSTOP).
   modem.ssl.loseNetwork();

@@ -33,7 +33,7 @@ export interface DataModeHandler {
   input(bytes: Buffer): void;
 }
 
-export interface ModemOptions {
+export interface EmulatedModemOptions {
   config?: EmulatorConfig | ConfigOverrides;
   clock?: Clock;
   network?: Network;
@@ -41,7 +41,7 @@ export interface ModemOptions {
   log?: (message: string) => void;
 }
 
-export interface ModemEvents {
+export interface EmulatedModemEvents {
   /** Bytes for the host, in order. */
   output: [Buffer];
   /** The module was reset (reboot, CFUN=1,1): services drop their sockets. */
@@ -81,7 +81,7 @@ const ECHO_BATCH = 4096;
  * One command runs at a time; input that arrives meanwhile waits. URCs never split a response:
  * they are held while a command runs, during a data phase and in data mode, and written after.
  */
-export class Modem extends EventEmitter<ModemEvents> {
+export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   readonly config: EmulatorConfig;
   readonly clock: Clock;
   readonly network: Network | undefined;
@@ -124,7 +124,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   /** Why input is held (see `holdInput`); empty when the host may send. */
   private readonly inputHolds = new Set<string>();
 
-  constructor(options: ModemOptions = {}) {
+  constructor(options: EmulatedModemOptions = {}) {
     super();
     const config = options.config;
     this.config = config !== undefined && 'dialect' in config && 'identity' in config && 'hosts' in config

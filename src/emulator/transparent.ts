@@ -1,7 +1,7 @@
 import { RESULT_CODES } from '../at/result-codes.js';
 import { DEFAULT_ESCAPE_TIMING, EscapeDetector } from './escape-detector.js';
 import { RX_BUFFER_LIMIT, TRANSMIT_QUEUE_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
-import type { DataModeHandler, Modem } from './modem.js';
+import type { DataModeHandler, EmulatedModem } from './modem.js';
 import type { TcpConnection } from './network/types.js';
 import { Packetizer } from './packetizer.js';
 
@@ -53,17 +53,17 @@ import { Packetizer } from './packetizer.js';
 export const INPUT_HIGH_WATER = 1024 * 1024;
 /** Unsent bytes on link 0 at or below which held input is released. */
 export const INPUT_LOW_WATER = 256 * 1024;
-/** The reason the session gives `Modem.holdInput`. */
+/** The reason the session gives `EmulatedModem.holdInput`. */
 export const TRANSPARENT_HOLD_REASON = 'transparent link 0 queue full';
 
 export const CONNECT_FAIL_NUMERIC = RESULT_CODES['NO CARRIER'];
 
 type Phase = 'connecting' | 'data' | 'command' | 'closed';
 
-const sessions = new WeakMap<Modem, TransparentSession>();
+const sessions = new WeakMap<EmulatedModem, TransparentSession>();
 
 /** The modem's transparent session, if link 0 is (being) used transparently. */
-export function transparentSession(modem: Modem): TransparentSession | undefined {
+export function transparentSession(modem: EmulatedModem): TransparentSession | undefined {
   return sessions.get(modem);
 }
 
@@ -85,7 +85,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** UART bytes lost since the queue went over TRANSMIT_QUEUE_LIMIT (reported when it ends). */
   private lostBytes = 0;
 
-  private constructor(private readonly modem: Modem) {
+  private constructor(private readonly modem: EmulatedModem) {
     this.service = socketService(modem);
     this.detector = new EscapeDetector(
       modem.clock,
@@ -103,7 +103,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   }
 
   /** A new session for link 0; the caller checked that link 0 is free. */
-  static begin(modem: Modem): TransparentSession {
+  static begin(modem: EmulatedModem): TransparentSession {
     const session = new TransparentSession(modem);
     sessions.set(modem, session);
     return session;
@@ -351,7 +351,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
  * mode after `+CLIENT: 0,0,<ip>:<port>` and `CONNECT <baud>` (spec §2.2.14, AN§3.4.1). Only one
  * transparent connection exists at a time: while link 0 is in use the newcomer is reset.
  */
-export function acceptTransparent(modem: Modem, connection: TcpConnection, serverIndex: number, clientText: string): void {
+export function acceptTransparent(modem: EmulatedModem, connection: TcpConnection, serverIndex: number, clientText: string): void {
   const service = socketService(modem);
   if (service.links[0] !== undefined || transparentSession(modem) !== undefined) {
     connection.abort();

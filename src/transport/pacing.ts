@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { realClock, type Clock, type Timer } from '../emulator/clock.js';
+import { realClock, type Clock, type Timer } from '../time/clock.js';
 import type { ModuleSide } from './serve-endpoint.js';
 
 /**

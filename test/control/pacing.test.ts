@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/emulator/clock.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { AtLine } from '../../src/control/line.js';
 import { BITS_PER_BYTE, LinePacer, MIN_TICK_MS, PacedModuleSide } from '../../src/transport/pacing.js';
 
@@ -99,7 +99,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 test('pacing: a PacedModuleSide paces any module; the AtLine paces at the modem\'s line rate', async () => {
   const clock = new FakeClock();
-  const modem = new Modem({ config: { bootUrcs: false }, clock });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, clock });
   const paced = new PacedModuleSide(modem, { clock, rate: () => 9600, enabled: true });
   const out = recorder(clock);
   paced.on('output', out.sink);

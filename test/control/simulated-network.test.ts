@@ -8,11 +8,11 @@ import {
   type Network,
   type TcpCloseCause,
   type TcpConnection,
-  type TcpConnectOptions,
+  type NetworkTcpConnectOptions,
   type TcpHandlers,
   type TcpListener,
   type UdpHandlers,
-  type UdpSocket,
+  type NetworkUdpSocket,
 } from '../../src/emulator/network/types.js';
 
 /** An in-memory network: every connect succeeds at once; the test plays the peer. */
@@ -26,13 +26,13 @@ class MemoryNetwork implements Network {
     return Promise.resolve('192.0.2.1');
   }
 
-  connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     const c = new MemoryConnection({ address: options.host, port: options.port });
     this.connections.push(c);
     return Promise.resolve(c);
   }
 
-  bindUdp(): Promise<UdpSocket> {
+  bindUdp(): Promise<NetworkUdpSocket> {
     const s = new MemoryUdp();
     this.udp.push(s);
     return Promise.resolve(s);
@@ -84,7 +84,7 @@ class MemoryConnection implements TcpConnection {
   }
 }
 
-class MemoryUdp implements UdpSocket {
+class MemoryUdp implements NetworkUdpSocket {
   readonly local: Endpoint = { address: '10.0.0.1', port: 50000 };
   handlers: UdpHandlers | undefined;
   sent: string[] = [];

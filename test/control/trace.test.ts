@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseTranscript } from '../../src/at/transcript.js';
 import { AtLine } from '../../src/control/line.js';
 import { FakeClock } from '../../src/emulator/clock.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../../src/emulator/trace.js';
 import { runTranscript } from '../support/transcript-runner.js';
 import { linePort } from './rig.js';
@@ -37,7 +37,7 @@ test('trace: a session traced to a file replays as a test against a fresh modem'
   const dir = mkdtempSync(join(tmpdir(), 'a76xx-trace-'));
   try {
     const path = join(dir, 'session.txt');
-    const modem = new Modem({ config: { bootUrcs: false } });
+    const modem = new EmulatedModem({ config: { bootUrcs: false } });
     const line = new AtLine(modem);
     const file = openTraceFile(path, { header: traceHeader('a test session') });
     const stop = traceInto(line, file.writer);
@@ -65,7 +65,7 @@ test('trace: a session traced to a file replays as a test against a fresh modem'
 
     // Replay: everything but the injected URC comes back byte for byte from a fresh modem.
     const replay = trace.replace(/^<< \\r\\nRING\\r\\n\n/m, '');
-    const fresh = new Modem({ config: { bootUrcs: false } });
+    const fresh = new EmulatedModem({ config: { bootUrcs: false } });
     const freshLine = new AtLine(fresh);
     await runTranscript(linePort(freshLine), parseTranscript(replay));
     freshLine.detach();
@@ -75,7 +75,7 @@ test('trace: a session traced to a file replays as a test against a fresh modem'
 });
 
 test('AtLine copies what input() is given (the caller may reuse it) and keeps what inputOwned() is given', () => {
-  const line = new AtLine(new Modem({ clock: new FakeClock(), config: { bootUrcs: false } }));
+  const line = new AtLine(new EmulatedModem({ clock: new FakeClock(), config: { bootUrcs: false } }));
   const seen: Buffer[] = [];
   line.on('input', (bytes) => seen.push(bytes));
   const reused = Buffer.from('ATE0');

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { A76xx } from '../../src/driver/a76xx.js';
 import { AutoRecovery } from '../../src/driver/auto-recovery.js';
-import { Modem as EmulatedModem } from '../../src/emulator/modem.js';
+import { EmulatedModem as EmulatedModem } from '../../src/emulator/modem.js';
 import { loseNetwork } from '../../src/emulator/links.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { FakeClock } from '../../src/time/clock.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { SerialPort } from 'serialport';
 import { escapeBytes } from '../../src/at/escape.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { servePty } from '../../src/transport/pty.js';
 import { serveTcp } from '../../src/transport/tcp-server.js';
@@ -111,7 +111,7 @@ async function conversation(write: (bytes: string | Buffer) => void, reads: Read
 
 test('tcp: a host taking one read per reply gets every reply whole', { timeout: TIMEOUT_MS }, async () => {
   const peer = await TcpPeer.start();
-  const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   const endpoint = await serveTcp(modem, { port: 0 });
   const socket = connect({ host: '127.0.0.1', port: endpoint.port });
   socket.on('error', () => {});
@@ -130,7 +130,7 @@ test('tcp: a host taking one read per reply gets every reply whole', { timeout: 
 
 test('pty: a host taking one read per reply gets every reply whole', { skip: skipPty, timeout: TIMEOUT_MS }, async () => {
   const peer = await TcpPeer.start();
-  const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   const endpoint = await servePty(modem);
   const port = new SerialPort({ path: endpoint.path, baudRate: 115200, autoOpen: false });
   // An idle gap of 2 ms, far below the time between replies here (each waits for the host).

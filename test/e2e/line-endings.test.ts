@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { LINE_TERMINATORS, type LineTerminator } from '../../src/at/transcript.js';
 import { loseNetwork } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { servePty } from '../../src/transport/pty.js';
 import { serveTcp } from '../../src/transport/tcp-server.js';
@@ -32,7 +32,7 @@ const SOCKETS = ['tcp-push.txt', 'tcp-buffer.txt', 'udp-push.txt', 'send-forms.t
 type Transport = 'tcp' | 'pty';
 
 /** Serve `modem` on `transport` and give `body` a host port onto it. */
-async function withHost(modem: Modem, transport: Transport, body: (host: HostPort) => Promise<void>): Promise<void> {
+async function withHost(modem: EmulatedModem, transport: Transport, body: (host: HostPort) => Promise<void>): Promise<void> {
   let endpoint: ServedEndpoint | undefined;
   let release: () => Promise<void> = async () => {};
   try {
@@ -66,7 +66,7 @@ for (const transport of ['tcp', 'pty'] as const) {
   for (const terminator of LINE_TERMINATORS) {
     test(`${transport}, lines ended with ${terminator}: every engine transcript`, { skip, timeout: TIMEOUT_MS }, async () => {
       for (const file of ENGINE) {
-        const modem = new Modem({ config: { bootUrcs: false } });
+        const modem = new EmulatedModem({ config: { bootUrcs: false } });
         await withHost(modem, transport, async (host) => {
           await runTranscript(host, loadTranscript(join(TRANSCRIPTS, 'engine', file), {}, { terminator })).catch((err: Error) => {
             throw new Error(`${file}: ${err.message}`);
@@ -86,7 +86,7 @@ async function playSockets(file: string, transport: Transport, terminator: LineT
   const udp = await UdpPeer.start();
   const vars = { TCP_PORT: tcp.port, UDP_PORT: udp.port, LOCAL_UDP_PORT: await freePort('udp'), CLOSED_PORT: await freePort('tcp') };
   const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true });
-  const modem = new Modem({ config: { bootUrcs: false }, network });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network });
   try {
     await withHost(modem, transport, async (host) => {
       const steps = loadTranscript(join(TRANSCRIPTS, 'sockets', file), vars, { terminator });
@@ -106,7 +106,7 @@ async function playSockets(file: string, transport: Transport, terminator: LineT
 
 test('pty: a host writing AT+CIPSEND=…\\r\\n gets every byte of its payload to the peer', { skip: skipPty, timeout: TIMEOUT_MS }, async () => {
   const tcp = await TcpPeer.start();
-  const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   const pty = await servePty(modem);
   const port = new SerialPort({ path: pty.path, baudRate: 115200, autoOpen: false });
   const received = new ByteCollector();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadStream } from 'node:tty';
 import { SerialPort } from 'serialport';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { servePty, type PtyEndpoint } from '../../src/transport/pty.js';
 import type { ModuleSide } from '../../src/transport/serve-endpoint.js';
 import { loadTranscript, runTranscript } from '../support/transcript-runner.js';
@@ -47,7 +47,7 @@ async function withPty(module: ModuleSide, body: (endpoint: PtyEndpoint) => Prom
 }
 
 test('pty: a real /dev/pts device answers AT with OK', { skip, timeout: TIMEOUT_MS }, async () => {
-  await withPty(new Modem({ config: { bootUrcs: false } }), async (endpoint) => {
+  await withPty(new EmulatedModem({ config: { bootUrcs: false } }), async (endpoint) => {
     assert.match(endpoint.path, /^\/dev\/(pts\/\d+|ttys\d+)$/);
     assert.equal(endpoint.description, `pty ${endpoint.path}`);
     const host = await openPort(endpoint.path);
@@ -58,7 +58,7 @@ test('pty: a real /dev/pts device answers AT with OK', { skip, timeout: TIMEOUT_
 });
 
 test('pty: hosts open and close the port again and again; the module keeps its state', { skip, timeout: TIMEOUT_MS }, async () => {
-  await withPty(new Modem({ config: { bootUrcs: false } }), async (endpoint) => {
+  await withPty(new EmulatedModem({ config: { bootUrcs: false } }), async (endpoint) => {
     const first = await openPort(endpoint.path);
     first.port.write('ATE0\r');
     await first.received.contains('OK\r\n');
@@ -122,7 +122,7 @@ test('pty: LINK is a symlink to the device while served, removed on close', { sk
   const dir = await mkdtemp(join(tmpdir(), 'a76xx-pty-'));
   const link = join(dir, 'modem');
   try {
-    const endpoint = await servePty(new Modem({ config: { bootUrcs: false } }), { link });
+    const endpoint = await servePty(new EmulatedModem({ config: { bootUrcs: false } }), { link });
     assert.equal(endpoint.description, `pty ${endpoint.path} (link ${link})`);
     assert.equal(await readlink(link), endpoint.path);
     const host = await openPort(link);
@@ -142,11 +142,11 @@ test('pty: a stale symlink is replaced, a regular file is never clobbered', { sk
     const stale = join(dir, 'stale');
     await writeFile(join(dir, 'x'), '');
     await symlink('/nonexistent/pts/99', stale);
-    await withPty(new Modem(), async (endpoint) => assert.equal(await readlink(stale), endpoint.path), stale);
+    await withPty(new EmulatedModem(), async (endpoint) => assert.equal(await readlink(stale), endpoint.path), stale);
 
     const file = join(dir, 'file');
     await writeFile(file, 'keep me');
-    await assert.rejects(servePty(new Modem(), { link: file }), /exists and is not a symlink/);
+    await assert.rejects(servePty(new EmulatedModem(), { link: file }), /exists and is not a symlink/);
     assert.ok((await lstat(file)).isFile());
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -154,7 +154,7 @@ test('pty: a stale symlink is replaced, a regular file is never clobbered', { sk
 });
 
 test('pty: the engine echo-and-framing transcript plays over a serial port', { skip, timeout: TIMEOUT_MS }, async () => {
-  await withPty(new Modem({ config: { bootUrcs: false } }), async (endpoint) => {
+  await withPty(new EmulatedModem({ config: { bootUrcs: false } }), async (endpoint) => {
     const host = await openPort(endpoint.path);
     await runTranscript(serialHostPort(host.port), loadTranscript(join(TRANSCRIPTS, 'echo-and-framing.txt')));
     await host.close();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { serveTcp, type TcpEndpoint } from '../../src/transport/tcp-server.js';
 import { loadTranscript, runTranscript } from '../support/transcript-runner.js';
 import { ALL_BYTES, ByteCollector, RecordingModule } from './bytes.js';
@@ -37,8 +37,8 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
 }
 
-async function withServer(body: (endpoint: TcpEndpoint, modem: Modem) => Promise<void>): Promise<void> {
-  const modem = new Modem({ config: { bootUrcs: false } });
+async function withServer(body: (endpoint: TcpEndpoint, modem: EmulatedModem) => Promise<void>): Promise<void> {
+  const modem = new EmulatedModem({ config: { bootUrcs: false } });
   const endpoint = await serveTcp(modem, { port: 0 });
   try {
     await body(endpoint, modem);
@@ -113,7 +113,7 @@ test('tcp: bytes pass untouched both ways', { timeout: TIMEOUT_MS }, async () =>
 });
 
 test('tcp: close() ends the attached connection and stops listening', { timeout: TIMEOUT_MS }, async () => {
-  const modem = new Modem({ config: { bootUrcs: false } });
+  const modem = new EmulatedModem({ config: { bootUrcs: false } });
   const endpoint = await serveTcp(modem, { port: 0 });
   const host = await attach(endpoint);
   await within(endpoint.close(), 2000, 'close');

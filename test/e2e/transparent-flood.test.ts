@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { AtLine } from '../../src/control/line.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { serveTcp } from '../../src/transport/tcp-server.js';
 
@@ -67,7 +67,7 @@ test('transparent flood over the TCP transport: 40 MiB to a slow peer, nothing d
   const sinkPort = (sink.address() as AddressInfo).port;
 
   const logs: string[] = [];
-  const modem = new Modem({
+  const modem = new EmulatedModem({
     config: { bootUrcs: false },
     network: new RealNetwork({ hosts: new Map(), staticOnly: true }),
     log: (message) => logs.push(message),

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { dialectNamed } from '../../src/emulator/dialect.js';
 import type { ConfigOverrides } from '../../src/emulator/config.js';
 import { parseTranscript } from '../../src/at/transcript.js';
@@ -25,7 +25,7 @@ function configOf(text: string, file: string): ConfigOverrides {
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
   test(`configured transcript ${file}`, async () => {
     const text = readFileSync(join(dir, file), 'utf8');
-    const modem = new Modem({ config: configOf(text, file) });
+    const modem = new EmulatedModem({ config: configOf(text, file) });
     await runTranscript(modemPort(modem), parseTranscript(text));
   });
 }

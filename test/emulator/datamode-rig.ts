@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { unescapeBytes, escapeBytes } from '../../src/at/escape.js';
 import { dialectNamed, type Dialect } from '../../src/emulator/dialect.js';
 import { loseNetwork } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { freePort, peerActions, PEER_WAIT_MS, TcpPeer, UdpPeer } from '../support/peers.js';
 import type { Action } from '../support/transcript-runner.js';
@@ -50,7 +50,7 @@ export interface Peers {
 }
 
 export interface Rig extends Peers {
-  readonly modem: Modem;
+  readonly modem: EmulatedModem;
 }
 
 /** A modem (in process, on the real network) with its peers. */
@@ -61,7 +61,7 @@ export async function startRig(settings: RigSettings = {}): Promise<Rig> {
     staticOnly: true,
     portOffset: settings.portOffset ?? 0,
   });
-  const modem = new Modem({
+  const modem = new EmulatedModem({
     config: { bootUrcs: false, escapeGuardMs: GUARD_MS, ...(settings.dialect !== undefined ? { dialect: settings.dialect } : {}) },
     network,
   });

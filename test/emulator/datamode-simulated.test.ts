@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/emulator/clock.js';
 import { loseNetwork } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { ScriptedNetwork } from './sockets-scripted-network.js';
 import { loadTranscript, modemPort, runTranscript } from '../support/transcript-runner.js';
 import { rigSettingsOf } from './datamode-rig.js';
@@ -28,7 +28,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
     const settings = rigSettingsOf(path);
     const clock = new FakeClock();
     const network = new ScriptedNetwork();
-    const modem = new Modem({
+    const modem = new EmulatedModem({
       config: { bootUrcs: false, ...(settings.dialect !== undefined ? { dialect: settings.dialect } : {}) },
       clock,
       network,

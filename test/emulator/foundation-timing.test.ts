@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/emulator/clock.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { announceRegistration } from '../../src/emulator/radio/registration.js';
 import { announceSignal } from '../../src/emulator/radio/signal.js';
 import { registrationSnapshot } from '../../src/emulator/radio/registration.js';
@@ -9,7 +9,7 @@ import { registrationSnapshot } from '../../src/emulator/radio/registration.js';
 /** A modem on a fake clock with echo off; `send` runs one line and returns what it printed. */
 async function harness(config = {}) {
   const clock = new FakeClock();
-  const modem = new Modem({ clock, config: { bootUrcs: false, ...config } });
+  const modem = new EmulatedModem({ clock, config: { bootUrcs: false, ...config } });
   let out = '';
   modem.on('output', (b) => (out += b.toString('latin1')));
   const take = () => {

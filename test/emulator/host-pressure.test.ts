@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { socketService } from '../../src/emulator/links.js';
-import { HELD_URC_HIGH_WATER, Modem } from '../../src/emulator/modem.js';
+import { HELD_URC_HIGH_WATER, EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { serveTcp } from '../../src/transport/tcp-server.js';
 import { freePort, UdpPeer } from '../support/peers.js';
@@ -25,7 +25,7 @@ async function until(what: string, done: () => boolean): Promise<void> {
 
 test('a TCP host that stops reading: UDP datagrams for it are dropped and counted, the pressure ends when it reads', async () => {
   const udp = await UdpPeer.start();
-  const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   const endpoint = await serveTcp(modem, { port: 0 });
   const socket = connect({ host: '127.0.0.1', port: endpoint.port });
   socket.on('error', () => {});
@@ -62,7 +62,7 @@ test('a TCP host that stops reading: UDP datagrams for it are dropped and counte
 });
 
 test('URCs held past HELD_URC_HIGH_WATER (behind a command, as behind a > prompt) put the module under pressure; draining them ends it', () => {
-  const modem = new Modem({ config: { bootUrcs: false } });
+  const modem = new EmulatedModem({ config: { bootUrcs: false } });
   const changes: boolean[] = [];
   modem.on('output-pressure', (full) => changes.push(full));
   // A command runs: URCs wait meanwhile, as during a data phase (the flood tests hold a real prompt).

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineEditor, MAX_LINE, type EditorStep } from '../../src/emulator/line-editor.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 
 /** Feed bytes; return what was echoed and the lines produced. */
 function feed(editor: LineEditor, input: string | Buffer) {
@@ -108,7 +108,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Run the exchange against a fresh modem, fed in the given chunks; all output bytes. */
 async function outputFor(chunks: readonly Buffer[], settleBetween: boolean): Promise<Buffer> {
-  const modem = new Modem({ config: { bootUrcs: false } });
+  const modem = new EmulatedModem({ config: { bootUrcs: false } });
   const out: Buffer[] = [];
   modem.on('output', (b) => out.push(b));
   for (const chunk of chunks) {

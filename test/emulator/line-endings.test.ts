@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeBytes } from '../../src/at/escape.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { TcpPeer, type PeerConnection } from '../support/peers.js';
 
@@ -22,7 +22,7 @@ class Host {
   private seen = 0;
   private wake: (() => void) | undefined;
 
-  constructor(readonly modem: Modem) {
+  constructor(readonly modem: EmulatedModem) {
     modem.on('output', (bytes) => {
       this.received += bytes.toString('latin1');
       this.wake?.();
@@ -67,7 +67,7 @@ async function withLink(
   body: (host: Host, peer: PeerConnection) => Promise<void>,
 ): Promise<void> {
   const tcp = await TcpPeer.start();
-  const modem = new Modem({ config: { bootUrcs: false, escapeGuardMs: GUARD_MS }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false, escapeGuardMs: GUARD_MS }, network: new RealNetwork({ staticOnly: true }) });
   const host = new Host(modem);
   const t = options.terminator;
   try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { unescapeBytes } from '../../src/at/escape.js';
 import { parseTranscript } from '../../src/at/transcript.js';
 import { socketService } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { FakeClock } from '../../src/emulator/clock.js';
 import type { Endpoint, Network, TcpListener, TcpListenerHandlers } from '../../src/emulator/network/types.js';
@@ -81,7 +81,7 @@ test('SERVERSTART port 0 listens on a free port and shows it', { timeout: TIMEOU
 
 test('servers listen on the network listen address (127.0.0.1 by default)', { timeout: TIMEOUT_MS, skip: process.platform !== 'linux' && 'needs 127.0.0.2 on lo' }, async () => {
   for (const address of [undefined, '127.0.0.2']) {
-    const modem = new Modem({
+    const modem = new EmulatedModem({
       config: { bootUrcs: false },
       network: new RealNetwork({ staticOnly: true, ...(address !== undefined ? { listenAddress: address } : {}) }),
     });
@@ -122,7 +122,7 @@ test('a transparent accept during a command waits for it: +CLIENT and CONNECT fo
       return Promise.resolve(listener);
     },
   };
-  const modem = new Modem({ config: { bootUrcs: false }, clock, network });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, clock, network });
   const client = new ScriptedConnection({ address: '10.148.0.17', port: 8080 }, { address: '192.0.2.9', port: 40001 });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   await runTranscript(

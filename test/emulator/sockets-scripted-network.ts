@@ -4,13 +4,13 @@ import {
   type Endpoint,
   type Network,
   type TcpConnection,
-  type TcpConnectOptions,
+  type NetworkTcpConnectOptions,
   type TcpHandlers,
   type TcpListener,
   type TcpCloseCause,
   type UdpBindOptions,
   type UdpHandlers,
-  type UdpSocket,
+  type NetworkUdpSocket,
 } from '../../src/emulator/network/types.js';
 import type { Action } from '../support/transcript-runner.js';
 
@@ -33,7 +33,7 @@ export class ScriptedNetwork implements Network {
     return address === undefined ? Promise.reject(new NetworkError('not-found', name)) : Promise.resolve(address);
   }
 
-  connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     if (options.host === '192.0.2.2') return Promise.reject(new NetworkError('refused', 'refused'));
     if (options.host === '192.0.2.3') {
       return new Promise((_, reject) => {
@@ -48,7 +48,7 @@ export class ScriptedNetwork implements Network {
     return Promise.resolve(connection);
   }
 
-  bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
+  bindUdp(options: UdpBindOptions): Promise<NetworkUdpSocket> {
     if (this.udpSockets.some((s) => !s.closed && s.local.port === options.port)) {
       return Promise.reject(new NetworkError('address-in-use', 'in use'));
     }
@@ -172,7 +172,7 @@ export class ScriptedConnection implements TcpConnection {
   }
 }
 
-export class ScriptedUdp implements UdpSocket {
+export class ScriptedUdp implements NetworkUdpSocket {
   handlers: UdpHandlers | undefined;
   closed = false;
   readonly sent: { data: Buffer; to: Endpoint }[] = [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../../src/emulator/clock.js';
 import { dialectNamed, type Dialect } from '../../src/emulator/dialect.js';
 import { loseNetwork } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { ScriptedNetwork } from './sockets-scripted-network.js';
 import { loadTranscript, modemPort, runTranscript } from '../support/transcript-runner.js';
 
@@ -45,7 +45,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
     const options = settings(readFileSync(path, 'utf8'));
     const clock = new FakeClock();
     const network = new ScriptedNetwork();
-    const modem = new Modem({
+    const modem = new EmulatedModem({
       config: {
         bootUrcs: false,
         dialect: dialectFrom(options),

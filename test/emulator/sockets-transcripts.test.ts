@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LINE_TERMINATORS } from '../../src/at/transcript.js';
 import { loseNetwork } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { freePort, peerActions, TcpPeer, UdpPeer } from '../support/peers.js';
 import { loadTranscript, modemPort, runTranscript } from '../support/transcript-runner.js';
@@ -29,7 +29,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
       CLOSED_PORT: await freePort('tcp'),
     };
     const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true });
-    const modem = new Modem({ config: { bootUrcs: false }, network });
+    const modem = new EmulatedModem({ config: { bootUrcs: false }, network });
     try {
       await runTranscript(modemPort(modem), loadTranscript(join(dir, file), vars, { terminator }), {
         actions: {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { escapeBytes } from '../../src/at/escape.js';
 import { parseTranscript } from '../../src/at/transcript.js';
 import { RX_BUFFER_LIMIT } from '../../src/emulator/links.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { freePort, peerActions, PEER_WAIT_MS, TcpPeer, UdpPeer } from '../support/peers.js';
 import { modemPort, runTranscript } from '../support/transcript-runner.js';
@@ -18,7 +18,7 @@ import { modemPort, runTranscript } from '../support/transcript-runner.js';
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 interface Rig {
-  modem: Modem;
+  modem: EmulatedModem;
   tcp: TcpPeer;
   udp: UdpPeer;
   vars: Record<string, number>;
@@ -28,7 +28,7 @@ async function withRig(body: (rig: Rig) => Promise<void>): Promise<void> {
   const tcp = await TcpPeer.start();
   const udp = await UdpPeer.start();
   const vars = { TCP_PORT: tcp.port, UDP_PORT: udp.port, LOCAL_UDP_PORT: await freePort('udp') };
-  const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }) });
   try {
     await body({ modem, tcp, udp, vars });
   } finally {
@@ -169,7 +169,7 @@ class Host {
   private buffer = Buffer.alloc(0);
   private wake: (() => void) | undefined;
 
-  constructor(private readonly modem: Modem) {
+  constructor(private readonly modem: EmulatedModem) {
     modem.on('output', (bytes: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, bytes]);
       this.wake?.();

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTranscript } from '../../src/at/transcript.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { TRANSMIT_QUEUE_LIMIT } from '../../src/emulator/links.js';
-import type { TcpConnection, TcpConnectOptions } from '../../src/emulator/network/types.js';
+import type { TcpConnection, NetworkTcpConnectOptions } from '../../src/emulator/network/types.js';
 import { TRANSPARENT_FLUSH_BYTES } from '../../src/emulator/packetizer.js';
 import { INPUT_HIGH_WATER, INPUT_LOW_WATER } from '../../src/emulator/transparent.js';
 import { modemPort, runTranscript } from '../support/transcript-runner.js';
@@ -41,7 +41,7 @@ class MeteredConnection extends ScriptedConnection {
 }
 
 class MeteredNetwork extends ScriptedNetwork {
-  override connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  override connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     const connection = new MeteredConnection({ address: '10.148.0.17', port: 40000 }, { address: options.host, port: options.port });
     this.connections.push(connection);
     return Promise.resolve(connection);
@@ -56,10 +56,10 @@ async function settle(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-async function transparentModem(): Promise<{ modem: Modem; link: MeteredConnection; holds: boolean[]; logs: string[] }> {
+async function transparentModem(): Promise<{ modem: EmulatedModem; link: MeteredConnection; holds: boolean[]; logs: string[] }> {
   const network = new MeteredNetwork();
   const logs: string[] = [];
-  const modem = new Modem({ config: { bootUrcs: false, escapeGuardMs: GUARD_MS }, network, log: (m) => logs.push(m) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false, escapeGuardMs: GUARD_MS }, network, log: (m) => logs.push(m) });
   const holds: boolean[] = [];
   modem.on('input-hold', (held) => holds.push(held));
   const script = ['> ATE0', '<< ATE0\\r', '< OK', '> AT+CIPMODE=1', '< OK', '> AT+NETOPEN', '< OK', '< +NETOPEN: 0', '> AT+CIPOPEN=0,"TCP","peer.test",80', '< CONNECT 115200'];
@@ -69,7 +69,7 @@ async function transparentModem(): Promise<{ modem: Modem; link: MeteredConnecti
 }
 
 /** Feed whole chunks until link 0 has more than `bytes` unsent. */
-function fill(modem: Modem, link: MeteredConnection, bytes: number): void {
+function fill(modem: EmulatedModem, link: MeteredConnection, bytes: number): void {
   const chunk = Buffer.alloc(CHUNK, 0x41);
   while (link.pendingWriteBytes <= bytes) modem.input(Buffer.from(chunk));
 }

@@ -2,14 +2,14 @@ import type {
   Endpoint,
   Network,
   TcpConnection,
-  TcpConnectOptions,
+  NetworkTcpConnectOptions,
   TcpHandlers,
   TcpListener,
   TcpListenerHandlers,
   TcpListenOptions,
   UdpBindOptions,
   UdpHandlers,
-  UdpSocket,
+  NetworkUdpSocket,
 } from '../../src/emulator/network/types.js';
 
 /**
@@ -38,11 +38,11 @@ export class CountingNetwork implements Network {
     return this.inner.resolve(name);
   }
 
-  async connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  async connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     return new CountedConnection(await this.inner.connectTcp(options), this.open, this.opened);
   }
 
-  async bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
+  async bindUdp(options: UdpBindOptions): Promise<NetworkUdpSocket> {
     const socket = await this.inner.bindUdp(options);
     this.open.udp++;
     this.opened.udp++;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { escapeBytes } from '../../src/at/escape.js';
 import { FakeClock } from '../../src/emulator/clock.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { atPrefix, commandBody } from './engine/command-lines.js';
 import { scenarioArbitrary } from './engine/scenario.js';
 import { replayTranscript } from './engine/replay.js';
@@ -60,7 +60,7 @@ const lineOrNoise = fc.oneof(
 /** What a network-less modem prints for `input` delivered in `pieces`, with `pause` between them. */
 async function outputFor(pieces: readonly Buffer[], pause: boolean): Promise<string> {
   const logged: string[] = [];
-  const modem = new Modem({ config: { bootUrcs: false }, clock: new FakeClock(), log: (m) => logged.push(m) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, clock: new FakeClock(), log: (m) => logged.push(m) });
   const out: Buffer[] = [];
   modem.on('output', (bytes) => out.push(bytes));
   for (const piece of pieces) {

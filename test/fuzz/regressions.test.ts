@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/emulator/clock.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { replayTranscript } from './engine/replay.js';
 
 /**
@@ -20,7 +20,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
 }
 
 test('fuzz regression: a reboot right behind a line drops the line\'s result and what was queued after it', async () => {
-  const modem = new Modem({ config: { bootUrcs: false }, clock: new FakeClock() });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, clock: new FakeClock() });
   const out: Buffer[] = [];
   modem.on('output', (bytes) => out.push(bytes));
   modem.input(Buffer.from('ATE0\rAT+CSQ\r'));

@@ -1,11 +1,11 @@
-import type { Modem } from '../../src/emulator/modem.js';
+import type { EmulatedModem } from '../../src/emulator/modem.js';
 
 /** The host end of an in-process emulated modem for SSL tests: send lines and bytes, wait for output (bounded). */
 export class Host {
   output = Buffer.alloc(0);
   private wake: (() => void) | undefined;
 
-  constructor(readonly modem: Modem) {
+  constructor(readonly modem: EmulatedModem) {
     modem.on('output', (bytes) => {
       this.output = Buffer.concat([this.output, bytes]);
       this.wake?.();

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { CCHRECV_FRAME_MAX } from '../../src/at/ssl.js';
 import { FakeClock } from '../../src/emulator/clock.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { CERT_STORE_MAX_BYTES, CERT_STORE_MAX_FILES } from '../../src/emulator/ssl/cert-store.js';
 import { RECV_CACHE_LIMIT } from '../../src/emulator/ssl/session.js';
@@ -20,9 +20,9 @@ before(() => {
 });
 after(() => pki.cleanup());
 
-function emulated(clock?: FakeClock): { modem: Modem; host: Host } {
+function emulated(clock?: FakeClock): { modem: EmulatedModem; host: Host } {
   const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true });
-  const modem = new Modem({ config: { bootUrcs: false }, network, ...(clock !== undefined ? { clock } : {}) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network, ...(clock !== undefined ? { clock } : {}) });
   return { modem, host: new Host(modem) };
 }
 

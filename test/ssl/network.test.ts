@@ -5,7 +5,7 @@ import { verbNamed } from '../../src/control/verbs.js';
 import { checkArgs } from '../../src/control/params.js';
 import { statusOf } from '../../src/control/status.js';
 import { AllowList, AllowListNetwork } from '../../src/emulator/network/allow-list.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { Host } from './host.js';
 import { makePki, type Pki } from './pki.js';
@@ -60,7 +60,7 @@ test('--allow: a destination off the list fails the open like an unreachable hos
   const peer = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey });
   const other = await TlsPeer.start({ cert: pki.serverCert, key: pki.serverKey });
   const network = new AllowListNetwork(new RealNetwork({ staticOnly: true }), AllowList.from([`127.0.0.1:${peer.port}`]));
-  const modem = new Modem({ config: { bootUrcs: false }, network });
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, network });
   const host = new Host(modem);
   try {
     await started(host);

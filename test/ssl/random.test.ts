@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { Host } from './host.js';
 import { makePki, type Pki } from './pki.js';
@@ -51,7 +51,7 @@ test('random SSL command sequences: no internal error, every command answered, A
     await fc.assert(
       fc.asyncProperty(steps(peer.port), async (plan) => {
         const problems: string[] = [];
-        const modem = new Modem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }), log: (m) => problems.push(m) });
+        const modem = new EmulatedModem({ config: { bootUrcs: false }, network: new RealNetwork({ staticOnly: true }), log: (m) => problems.push(m) });
         const host = new Host(modem);
         try {
           await host.at('ATE0');

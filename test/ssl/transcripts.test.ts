@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { escapeBytes, unescapeBytes } from '../../src/at/escape.js';
 import { checkArgs, wordsToArgs } from '../../src/control/params.js';
 import { verbNamed } from '../../src/control/verbs.js';
-import { Modem } from '../../src/emulator/modem.js';
+import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { freePort, peerActions, TcpPeer } from '../support/peers.js';
 import type { TranscriptStep } from '../../src/at/transcript.js';
@@ -81,7 +81,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) fo
       CLIENT_KEY_LEN: pki.clientKey.length,
     };
     const network = new RealNetwork({ hosts: new Map([['server.test', '127.0.0.1']]), staticOnly: true });
-    const modem = new Modem({ config: { bootUrcs: false }, network });
+    const modem = new EmulatedModem({ config: { bootUrcs: false }, network });
     const peer = (name: string | undefined) => {
       const p = peers[name ?? ''];
       if (p === undefined) throw new Error(`no TLS server ${name}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { escapeBytes } from '../../src/at/escape.js';
 import { parseTranscript, type TranscriptOptions, type TranscriptStep } from '../../src/at/transcript.js';
-import type { Modem } from '../../src/emulator/modem.js';
+import type { EmulatedModem } from '../../src/emulator/modem.js';
 
 /** The host end of an AT port, as the runner sees it. */
 export interface HostPort {
@@ -23,7 +23,7 @@ export interface RunOptions {
 }
 
 /** A port onto an in-process modem. */
-export function modemPort(modem: Modem): HostPort {
+export function modemPort(modem: EmulatedModem): HostPort {
   return {
     write: (bytes) => modem.input(bytes),
     onData(listener) {

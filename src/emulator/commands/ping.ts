@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { ParamError } from '../../at/params.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import { csStat, isRegisteredStat } from '../radio/registration.js';
 import { radioTimers } from '../radio/timers.js';
 import type { CommandContext, CommandTable, Outcome } from './types.js';
@@ -46,7 +46,7 @@ function pingRequest(ctx: CommandContext): PingRequest {
   };
 }
 
-function summary(modem: Modem, sent: number, rtts: readonly number[]): void {
+function summary(modem: EmulatedModem, sent: number, rtts: readonly number[]): void {
   const recv = rtts.length;
   const [min, max, avg] =
     recv === 0 ? [0, 0, 0] : [Math.min(...rtts), Math.max(...rtts), Math.round(rtts.reduce((a, b) => a + b, 0) / recv)];
@@ -76,7 +76,7 @@ function cpingSet(ctx: CommandContext): Outcome {
   return OK;
 }
 
-function run(modem: Modem, request: PingRequest, address: string): void {
+function run(modem: EmulatedModem, request: PingRequest, address: string): void {
   const timers = radioTimers(modem);
   const rtts: number[] = [];
   let done = 0;

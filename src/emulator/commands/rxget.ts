@@ -10,8 +10,7 @@ import { OK } from './types.js';
  */
 
 /** Largest read per mode (and the default when `<len>` is omitted). */
-const MAX_RAW_READ = 1500;
-const MAX_HEX_READ = 750;
+import { MAX_READ as MAX_RAW_READ, MAX_HEX_READ } from '../../at/limits.js';
 
 const ciprxgetSet: Handler = (ctx) => {
   const p = ctx.params;

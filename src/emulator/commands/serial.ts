@@ -1,7 +1,7 @@
 import type { CommandContext, CommandSpec, CommandTable, Outcome } from './types.js';
 import { OK } from './types.js';
 import { ParamError } from '../../at/params.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import type { ModemState } from '../state.js';
 import { packetEvent } from '../radio/registration.js';
 import { scheduleReboot } from '../radio/boot.js';
@@ -18,7 +18,7 @@ function speed(ctx: CommandContext): number {
  * Change the rate: AT+IPR? reports it at once; the line itself (`lineBaud`, what a transport
  * paces by) switches only after the OK has gone out at the old rate (V.25ter convention).
  */
-function changeRate(modem: Modem, baud: number): void {
+function changeRate(modem: EmulatedModem, baud: number): void {
   modem.state.serial.baud = baud;
   const serial = modem.state.serial;
   modem.clock.setTimeout(() => {

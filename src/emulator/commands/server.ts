@@ -1,7 +1,7 @@
 import { Err } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
 import { SERVER_COUNT, socketService, type ServerSlot } from '../links.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import type { TcpConnection } from '../network/types.js';
 import { acceptTransparent } from '../transparent.js';
 import type { CommandTable, Handler } from './types.js';
@@ -71,7 +71,7 @@ const serverstartSet: Handler = async (ctx) => {
 };
 
 /** A client connected to `slot`: give it a link and announce it. */
-function accepted(modem: Modem, slot: ServerSlot, connection: TcpConnection): void {
+function accepted(modem: EmulatedModem, slot: ServerSlot, connection: TcpConnection): void {
   const service = socketService(modem);
   if (service.servers[slot.index] !== slot) {
     connection.abort();

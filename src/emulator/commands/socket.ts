@@ -1,7 +1,7 @@
 import { Err, IpErr } from '../../at/errors.js';
 import { ParamError, type Params } from '../../at/params.js';
 import { LINK_COUNT, socketService, type Link, type LinkReceiver, type LinkType, type SocketService } from '../links.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import type { Endpoint } from '../network/types.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
 import { ERROR, NONE, OK } from './types.js';
@@ -15,7 +15,7 @@ import { ERROR, NONE, OK } from './types.js';
 const ANY_NUMBER = { min: 0, max: 9_999_999_999 };
 const PORT = { min: 1, max: 65535 };
 const LOCAL_PORT = { min: 0, max: 65535 };
-const MAX_SEND = 1500;
+import { MAX_SEND } from '../../at/limits.js';
 /** AT+CIPSENDSTR: at most 500 hex characters (spec §2.2.18). */
 const MAX_SENDSTR_HEX = 500;
 
@@ -44,7 +44,7 @@ export const transparentOpen: {
  * Open what `request` describes; resolves to the `<err>` (undefined after a reboot). With a
  * `receiver` the link is transparent from the start (transparent mode).
  */
-export function openLink(modem: Modem, request: OpenRequest, receiver?: LinkReceiver): Promise<number | undefined> {
+export function openLink(modem: EmulatedModem, request: OpenRequest, receiver?: LinkReceiver): Promise<number | undefined> {
   const service = socketService(modem);
   if (request.type === 'TCP') {
     return service.openTcp(request.index, {

@@ -1,6 +1,6 @@
 import type { AtCommand } from '../../at/syntax.js';
 import type { Params } from '../../at/params.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import type { ModemState } from '../state.js';
 
 /** How a command ends: the final result code the module prints. */
@@ -31,7 +31,7 @@ export type DataResult =
   | { readonly kind: 'overflow' };
 
 export interface CommandContext {
-  readonly modem: Modem;
+  readonly modem: EmulatedModem;
   readonly state: ModemState;
   readonly command: AtCommand;
   readonly params: Params;

@@ -5,12 +5,12 @@ import {
   type Endpoint,
   type Network,
   type TcpConnection,
-  type TcpConnectOptions,
+  type NetworkTcpConnectOptions,
   type TcpListener,
   type TcpListenOptions,
   type UdpBindOptions,
   type UdpHandlers,
-  type UdpSocket,
+  type NetworkUdpSocket,
 } from './types.js';
 
 /**
@@ -139,13 +139,13 @@ export class AllowListNetwork implements Network {
     return this.inner.resolve(name);
   }
 
-  connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     const to = { address: options.host, port: options.port };
     if (!this.list.allows(to)) return Promise.reject(this.refuse('tcp', to));
     return this.inner.connectTcp(options);
   }
 
-  async bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
+  async bindUdp(options: UdpBindOptions): Promise<NetworkUdpSocket> {
     return new AllowListUdpSocket(await this.inner.bindUdp(options), this);
   }
 
@@ -160,11 +160,11 @@ export class AllowListNetwork implements Network {
   }
 }
 
-class AllowListUdpSocket implements UdpSocket {
+class AllowListUdpSocket implements NetworkUdpSocket {
   readonly local: Endpoint;
 
   constructor(
-    private readonly inner: UdpSocket,
+    private readonly inner: NetworkUdpSocket,
     private readonly network: AllowListNetwork,
   ) {
     this.local = inner.local;

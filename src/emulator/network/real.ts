@@ -8,14 +8,14 @@ import {
   type NetworkErrorCode,
   type TcpCloseCause,
   type TcpConnection,
-  type TcpConnectOptions,
+  type NetworkTcpConnectOptions,
   type TcpHandlers,
   type TcpListener,
   type TcpListenerHandlers,
   type TcpListenOptions,
   type UdpBindOptions,
   type UdpHandlers,
-  type UdpSocket,
+  type NetworkUdpSocket,
 } from './types.js';
 import { hostTable, lookupHost } from './host-table.js';
 import { errorMessage } from '../../common/errors.js';
@@ -78,7 +78,7 @@ export class RealNetwork implements Network {
     }
   }
 
-  connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     return new Promise((resolve, reject) => {
       const signal = options.signal;
       if (signal?.aborted) {
@@ -119,7 +119,7 @@ export class RealNetwork implements Network {
     });
   }
 
-  bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
+  bindUdp(options: UdpBindOptions): Promise<NetworkUdpSocket> {
     return new Promise((resolve, reject) => {
       const port = this.hostPort(options.port);
       const offset = port - options.port;
@@ -246,7 +246,7 @@ class RealTcpConnection implements TcpConnection {
   }
 }
 
-class RealUdpSocket implements UdpSocket {
+class RealUdpSocket implements NetworkUdpSocket {
   readonly local: Endpoint;
   private handlers: UdpHandlers | undefined;
   private held: { data: Buffer; from: Endpoint }[] = [];

@@ -6,14 +6,14 @@ import {
   type Network,
   type TcpCloseCause,
   type TcpConnection,
-  type TcpConnectOptions,
+  type NetworkTcpConnectOptions,
   type TcpHandlers,
   type TcpListener,
   type TcpListenerHandlers,
   type TcpListenOptions,
   type UdpBindOptions,
   type UdpHandlers,
-  type UdpSocket,
+  type NetworkUdpSocket,
 } from './types.js';
 
 /**
@@ -154,7 +154,7 @@ export class SimulatedNetwork implements Network {
     return this.inner.resolve(name);
   }
 
-  async connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  async connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     if (this.current.down) throw new NetworkError('unreachable', 'the network is down');
     // The SYN travels, the answer comes back: one latency each way.
     await this.delay(this.current.latencyMs, options.signal);
@@ -172,7 +172,7 @@ export class SimulatedNetwork implements Network {
     return this.track(new SimulatedTcpConnection(connection, this));
   }
 
-  async bindUdp(options: UdpBindOptions): Promise<UdpSocket> {
+  async bindUdp(options: UdpBindOptions): Promise<NetworkUdpSocket> {
     return new SimulatedUdpSocket(await this.inner.bindUdp(options), this);
   }
 
@@ -508,7 +508,7 @@ class SimulatedTcpListener implements TcpListener {
 
 // ---------------------------------------------------------------- UDP
 
-class SimulatedUdpSocket implements UdpSocket {
+class SimulatedUdpSocket implements NetworkUdpSocket {
   readonly local: Endpoint;
   /** The lanes exist from the first packet on (an idle connection of an idle fleet has none). */
   private upLane: Lane | undefined;
@@ -524,7 +524,7 @@ class SimulatedUdpSocket implements UdpSocket {
   private closed = false;
 
   constructor(
-    private readonly inner: UdpSocket,
+    private readonly inner: NetworkUdpSocket,
     private readonly network: SimulatedNetwork,
   ) {
     this.local = inner.local;

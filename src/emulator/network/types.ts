@@ -12,9 +12,9 @@ export interface Network {
   /** Resolve a host name to an IPv4 address (static host table first). Rejects when it cannot. */
   resolve(name: string): Promise<string>;
   /** Open a TCP connection. Rejects with a `NetworkError` (`refused`, `aborted`, …). */
-  connectTcp(options: TcpConnectOptions): Promise<TcpConnection>;
+  connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection>;
   /** Bind a UDP socket. Rejects with a `NetworkError` (`address-in-use`, …). */
-  bindUdp(options: UdpBindOptions): Promise<UdpSocket>;
+  bindUdp(options: UdpBindOptions): Promise<NetworkUdpSocket>;
   /** Listen for TCP connections (the TCP server service). */
   listenTcp(options: TcpListenOptions): Promise<TcpListener>;
   /**
@@ -35,7 +35,7 @@ export interface Endpoint {
   readonly port: number;
 }
 
-export interface TcpConnectOptions {
+export interface NetworkTcpConnectOptions {
   /** IPv4 address (already resolved). */
   readonly host: string;
   readonly port: number;
@@ -92,7 +92,7 @@ export interface UdpHandlers {
   message(data: Buffer, from: Endpoint): void;
 }
 
-export interface UdpSocket {
+export interface NetworkUdpSocket {
   readonly local: Endpoint;
   attach(handlers: UdpHandlers): void;
   /** Send one datagram. Resolves when it left the process. */

@@ -1,4 +1,4 @@
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import { registrationSnapshot, settleRegistration } from './registration.js';
 import { instantBoot, type BootTiming } from './timing.js';
 import { radioTimers } from './timers.js';
@@ -32,7 +32,7 @@ const STEP_OF_LINE: Readonly<Record<string, Step>> = {
 const STEPS: readonly Step[] = ['ready', 'sim', 'sms', 'attach', 'phonebook'];
 
 /** Run the boot sequence of the life that just began; `print`: the boot lines go out. */
-export function bootSequence(modem: Modem, print: boolean): void {
+export function bootSequence(modem: EmulatedModem, print: boolean): void {
   const timing = modem.state.timing;
   if (instantBoot(timing)) {
     if (!print) return;
@@ -47,7 +47,7 @@ export function bootSequence(modem: Modem, print: boolean): void {
   for (const step of STEPS) timers.after(timing.boot[step], () => runStep(modem, step, print));
 }
 
-function runStep(modem: Modem, step: Step, print: boolean): void {
+function runStep(modem: EmulatedModem, step: Step, print: boolean): void {
   const state = modem.state;
   const lines = print ? modem.dialect.bootUrcs.filter((line) => STEP_OF_LINE[line] === step) : [];
   switch (step) {
@@ -77,6 +77,6 @@ function runStep(modem: Modem, step: Step, print: boolean): void {
 }
 
 /** Reboot once the final result code is out (AT+CRESET, AT+CFUN=1,1, AT+CFUN=6), after the profile's delay. */
-export function scheduleReboot(modem: Modem): void {
+export function scheduleReboot(modem: EmulatedModem): void {
   radioTimers(modem).after(modem.state.timing.reboot, () => modem.reboot());
 }

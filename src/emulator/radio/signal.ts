@@ -1,4 +1,4 @@
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import type { ModemState } from '../state.js';
 import { radioOn } from './registration.js';
 import { radioTimers } from './timers.js';
@@ -13,7 +13,7 @@ export function csqLine(state: ModemState): string {
 const AUTO_CSQ_PERIOD_MS = 5000;
 
 /** (Re)arm the periodic `+CSQ:` report after AT+AUTOCSQ changed; a reboot resets AUTOCSQ and stops it. */
-export function scheduleAutoCsq(modem: Modem): void {
+export function scheduleAutoCsq(modem: EmulatedModem): void {
   const timers = radioTimers(modem);
   const [enabled, mode] = modem.state.radio.autoCsq;
   if (enabled !== 1 || mode !== 0) {
@@ -27,6 +27,6 @@ export function scheduleAutoCsq(modem: Modem): void {
 }
 
 /** After the control plane changed rssi/ber: `+CSQ:` when AT+AUTOCSQ=1 asks for it. */
-export function announceSignal(modem: Modem): void {
+export function announceSignal(modem: EmulatedModem): void {
   if (modem.state.radio.autoCsq[0] === 1) modem.urc(csqLine(modem.state));
 }

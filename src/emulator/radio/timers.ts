@@ -1,5 +1,5 @@
 import type { Timer } from '../clock.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 
 /**
  * The radio's pending timers of one modem (boot steps, AUTOCSQ reports, pings, NTP): each dies
@@ -9,7 +9,7 @@ export class RadioTimers {
   private readonly pending = new Set<Timer>();
   private readonly named = new Map<string, Timer>();
 
-  constructor(private readonly modem: Modem) {
+  constructor(private readonly modem: EmulatedModem) {
     modem.on('reset', () => this.cancelAll());
   }
 
@@ -45,10 +45,10 @@ export class RadioTimers {
   }
 }
 
-const timers = new WeakMap<Modem, RadioTimers>();
+const timers = new WeakMap<EmulatedModem, RadioTimers>();
 
 /** The radio timers of a modem (made on first use; they follow its reboots). */
-export function radioTimers(modem: Modem): RadioTimers {
+export function radioTimers(modem: EmulatedModem): RadioTimers {
   let t = timers.get(modem);
   if (t === undefined) {
     t = new RadioTimers(modem);

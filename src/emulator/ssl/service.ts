@@ -11,7 +11,7 @@ import {
   formatCchResult,
 } from '../../at/ssl.js';
 import type { Timer } from '../clock.js';
-import type { Modem } from '../modem.js';
+import type { EmulatedModem } from '../modem.js';
 import { asNetworkError, type TcpConnection } from '../network/types.js';
 import { CertStore } from './cert-store.js';
 import { connectionStream } from './connection-stream.js';
@@ -76,7 +76,7 @@ export class SslService {
   private generation = 0;
   private startTimer: Timer | undefined;
 
-  constructor(private readonly modem: Modem) {
+  constructor(private readonly modem: EmulatedModem) {
     modem.on('reset', () => this.reset());
   }
 

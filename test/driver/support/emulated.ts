@@ -8,7 +8,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { A76xx, type A76xxOptions } from '../../../src/driver/a76xx.js';
 import type { SocketMode } from '../../../src/driver/link-user.js';
 import type { ConfigOverrides } from '../../../src/emulator/config.js';
-import { Modem as EmulatedModem } from '../../../src/emulator/modem.js';
+import { EmulatedModem as EmulatedModem } from '../../../src/emulator/modem.js';
 import { RealNetwork } from '../../../src/emulator/network/real.js';
 import { createMemoryPair } from '../../../src/transport/client-memory.js';
 import { serveTcp } from '../../../src/transport/tcp-server.js';

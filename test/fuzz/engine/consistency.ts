@@ -1,5 +1,5 @@
 import { LINK_COUNT, RX_BUFFER_LIMIT, type SocketService } from '../../../src/emulator/links.js';
-import type { Modem } from '../../../src/emulator/modem.js';
+import type { EmulatedModem } from '../../../src/emulator/modem.js';
 import type { FuzzNetwork } from './fuzz-network.js';
 
 /**
@@ -10,7 +10,7 @@ import type { FuzzNetwork } from './fuzz-network.js';
 /** The largest payload a fuzz peer sends at once: one socket read may overshoot the buffer limit by that much. */
 export const MAX_PEER_PAYLOAD = 20_000;
 
-export function checkLinkTable(modem: Modem, service: SocketService, network: FuzzNetwork): string | undefined {
+export function checkLinkTable(modem: EmulatedModem, service: SocketService, network: FuzzNetwork): string | undefined {
   if (service.links.length !== LINK_COUNT) return `the link table has ${service.links.length} slots`;
   for (const [i, link] of service.links.entries()) {
     if (link !== undefined && link.index !== i) return `slot ${i} holds link ${link.index}`;
@@ -52,7 +52,7 @@ export interface Answers {
   readonly rxget: readonly string[];
 }
 
-export function checkAnswers(modem: Modem, service: SocketService, answers: Answers): string | undefined {
+export function checkAnswers(modem: EmulatedModem, service: SocketService, answers: Answers): string | undefined {
   const cipopen: string[] = [];
   const flags: number[] = [];
   for (let i = 0; i < LINK_COUNT; i++) {

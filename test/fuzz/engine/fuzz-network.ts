@@ -3,7 +3,7 @@ import {
   NetworkError,
   type Endpoint,
   type TcpConnection,
-  type TcpConnectOptions,
+  type NetworkTcpConnectOptions,
   type TcpListener,
   type TcpListenerHandlers,
   type TcpListenOptions,
@@ -36,7 +36,7 @@ export class FuzzNetwork extends ScriptedNetwork {
     return super.resolve(name);
   }
 
-  override connectTcp(options: TcpConnectOptions): Promise<TcpConnection> {
+  override connectTcp(options: NetworkTcpConnectOptions): Promise<TcpConnection> {
     // An open cancelled before its connect starts: refused at once, as the real and simulated
     // backends do (the ScriptedNetwork's `hang.test` would wait for an abort that already happened).
     if (options.signal?.aborted) return Promise.reject(new NetworkError('aborted', 'aborted'));

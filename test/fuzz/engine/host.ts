@@ -1,20 +1,20 @@
 import { FakeClock } from '../../../src/emulator/clock.js';
-import { Modem } from '../../../src/emulator/modem.js';
+import { EmulatedModem } from '../../../src/emulator/modem.js';
 import { FuzzNetwork } from './fuzz-network.js';
 
 /**
- * A host for the focused property tests: a Modem on a FakeClock and a FuzzNetwork, the bytes it
+ * A host for the focused property tests: an EmulatedModem on a FakeClock and a FuzzNetwork, the bytes it
  * printed since the last look, and a way to type a line and take what it answered.
  */
 export class TestHost {
   readonly clock = new FakeClock();
   readonly network = new FuzzNetwork(this.clock);
   readonly logged: string[] = [];
-  readonly modem: Modem;
+  readonly modem: EmulatedModem;
   private printed: Buffer[] = [];
 
   constructor() {
-    this.modem = new Modem({ config: { bootUrcs: false }, clock: this.clock, network: this.network, log: (m) => this.logged.push(m) });
+    this.modem = new EmulatedModem({ config: { bootUrcs: false }, clock: this.clock, network: this.network, log: (m) => this.logged.push(m) });
     this.modem.on('output', (bytes) => this.printed.push(bytes));
   }
 

@@ -3,13 +3,13 @@ import { parseTranscript } from '../../../src/at/transcript.js';
 import { FakeClock } from '../../../src/emulator/clock.js';
 import { dialectNamed } from '../../../src/emulator/dialect.js';
 import { loseNetwork } from '../../../src/emulator/links.js';
-import { Modem } from '../../../src/emulator/modem.js';
+import { EmulatedModem } from '../../../src/emulator/modem.js';
 import type { Action } from '../../support/transcript-runner.js';
 import { FuzzNetwork } from './fuzz-network.js';
 
 /**
  * Replays a transcript the fuzzer wrote (or one kept as a regression test) as the fuzzer ran it: a
- * fresh Modem on a FakeClock and a FuzzNetwork, the dialect of its `#! dialect=<name>` first
+ * fresh EmulatedModem on a FakeClock and a FuzzNetwork, the dialect of its `#! dialect=<name>` first
  * line, and the fuzzer's actions — `advance MS [quiet]`, `reboot`, `lose-network`, `dtr on|off`
  * and the FuzzNetwork's peer actions.
  *
@@ -23,7 +23,7 @@ export async function replayTranscript(text: string, vars: Readonly<Record<strin
   const network = new FuzzNetwork(clock);
   const logged: string[] = [];
   const dialect = /^#!.*\bdialect=([\w-]+)/.exec(text.split('\n')[0] ?? '')?.[1] ?? 'a76xx';
-  const modem = new Modem({ config: { bootUrcs: false, dialect: dialectNamed(dialect) }, clock, network, log: (m) => logged.push(m) });
+  const modem = new EmulatedModem({ config: { bootUrcs: false, dialect: dialectNamed(dialect) }, clock, network, log: (m) => logged.push(m) });
   const received: Buffer[] = [];
   modem.on('output', (bytes) => received.push(bytes));
   const printed = () => received.reduce((n, b) => n + b.length, 0);

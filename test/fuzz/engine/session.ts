@@ -2,13 +2,13 @@ import { traceLine } from '../../../src/at/transcript.js';
 import { FakeClock } from '../../../src/emulator/clock.js';
 import { DIALECTS } from '../../../src/emulator/dialect.js';
 import { loseNetwork, socketService, type SocketService } from '../../../src/emulator/links.js';
-import { Modem } from '../../../src/emulator/modem.js';
+import { EmulatedModem } from '../../../src/emulator/modem.js';
 import { checkAnswers, checkLinkTable } from './consistency.js';
 import { FuzzNetwork } from './fuzz-network.js';
 import type { Delivery, Interrupt, PeerVerb, Scenario, Step } from './scenario.js';
 
 /**
- * Plays a fuzz scenario against an in-process Modem on a FakeClock and a FuzzNetwork (scripted peers), and
+ * Plays a fuzz scenario against an in-process EmulatedModem on a FakeClock and a FuzzNetwork (scripted peers), and
  * checks after every step what must hold whatever the input:
  *
  * - no exception escapes (thrown by `input`, by a timer, or as an unhandled rejection) and the
@@ -90,7 +90,7 @@ export async function runScenario(scenario: Scenario, options: SessionOptions = 
 class Session {
   private readonly clock = new FakeClock();
   private readonly network = new FuzzNetwork(this.clock);
-  private readonly modem: Modem;
+  private readonly modem: EmulatedModem;
   private readonly service: SocketService;
   private readonly logs: string[] = [];
   private readonly escaped: unknown[] = [];
@@ -114,7 +114,7 @@ class Session {
     private readonly options: SessionOptions,
   ) {
     this.record = options.record === true || options.onTranscriptLine !== undefined;
-    this.modem = new Modem({
+    this.modem = new EmulatedModem({
       config: { bootUrcs: false, dialect: DIALECTS[scenario.dialect] },
       clock: this.clock,
       network: this.network,
