@@ -8,6 +8,7 @@ import { RealNetwork } from '../../src/emulator/network/real.js';
 import { servePty } from '../../src/transport/pty.js';
 import { serveTcp } from '../../src/transport/tcp-server.js';
 import { TcpPeer } from '../support/peers.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * Output in bursts, as a UART delivers it (issue 11 item 9): a real module sends a reply — its
@@ -30,13 +31,13 @@ const PAYLOAD = Buffer.from(Array.from({ length: 1500 }, (_, i) => 0x20 + (i % 9
  */
 class Reads {
   private readonly queue: Buffer[] = [];
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(private readonly gapMs = 0) {}
 
   readonly push = (bytes: Buffer): void => {
     this.queue.push(bytes);
-    this.wake?.();
+    this.wakeup.wake();
   };
 
   /** The next read as it came. */
@@ -45,14 +46,7 @@ class Reads {
     while (this.queue.length === 0) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('no read');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
     let read = this.queue.shift() as Buffer;
     while (this.gapMs > 0) {

@@ -5,6 +5,7 @@ import { parseTranscript } from '../../src/at/transcript.js';
 import { TRANSPARENT_FLUSH_BYTES } from '../../src/emulator/packetizer.js';
 import { modemPort, runTranscript } from '../support/transcript-runner.js';
 import { startRig, type Rig } from './datamode-rig.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * Bulk transfers in transparent mode over the real network backend, loopback peers only: 1 MiB of
@@ -25,11 +26,11 @@ const SETUP = ['> ATE0', '<< ATE0\\r', '< OK', '> AT+CIPMODE=1', '< OK', '> AT+N
 function hostOutput(rig: Rig): { bytes: () => Buffer; until: (length: number) => Promise<void>; stop: () => void } {
   const chunks: Buffer[] = [];
   let length = 0;
-  let wake: (() => void) | undefined;
+  const wakeup = new Wakeup();
   const listener = (bytes: Buffer) => {
     chunks.push(bytes);
     length += bytes.length;
-    wake?.();
+    wakeup.wake();
   };
   rig.modem.on('output', listener);
   return {
@@ -38,13 +39,7 @@ function hostOutput(rig: Rig): { bytes: () => Buffer; until: (length: number) =>
       const deadline = Date.now() + WAIT_MS;
       while (length < wanted) {
         if (Date.now() > deadline) throw new Error(`host: ${length} of ${wanted} bytes after ${WAIT_MS} ms`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 50);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await wakeup.next(50);
       }
     },
     stop: () => rig.modem.off('output', listener),

@@ -4,6 +4,7 @@ import { escapeBytes } from '../../src/at/escape.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { TcpPeer, type PeerConnection } from '../support/peers.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * The terminator's LF before a data phase (spec §1.2; rule in src/emulator/line-editor.ts): a
@@ -20,12 +21,12 @@ const GUARD_MS = 100;
 class Host {
   received = '';
   private seen = 0;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(readonly modem: EmulatedModem) {
     modem.on('output', (bytes) => {
       this.received += bytes.toString('latin1');
-      this.wake?.();
+      this.wakeup.wake();
     });
   }
 
@@ -44,14 +45,7 @@ class Host {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(escapeBytes(Buffer.from(this.received.slice(this.seen), 'latin1')))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
   }
 }

@@ -8,6 +8,7 @@ import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { freePort, peerActions, PEER_WAIT_MS, TcpPeer, UdpPeer } from '../support/peers.js';
 import { modemPort, runTranscript } from '../support/transcript-runner.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * Socket behaviour over the real network backend that is easier to generate than to write out:
@@ -167,12 +168,12 @@ test('a Ctrl-Z send longer than 1500 bytes is refused with +CIPERROR: 3; 1500 go
 /** The host side of the AT port, parsing what the module prints. */
 class Host {
   private buffer = Buffer.alloc(0);
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(private readonly modem: EmulatedModem) {
     modem.on('output', (bytes: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, bytes]);
-      this.wake?.();
+      this.wakeup.wake();
     });
   }
 
@@ -185,14 +186,7 @@ class Host {
     while (this.buffer.length < length) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`host: timed out waiting for ${length} bytes, have ${JSON.stringify(escapeBytes(this.buffer))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
   }
 

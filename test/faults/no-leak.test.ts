@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { realFaultRig } from './rig.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * Links are opened and closed over and over, by the host, by peers and by network loss, reusing
@@ -22,20 +23,13 @@ function socketHandles(): string {
 }
 
 /** Wakes `eventually` early (on module output) instead of at its next poll. */
-let wake: (() => void) | undefined;
+const wakeup = new Wakeup();
 
 async function eventually(check: () => boolean, what: () => string): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what()}`);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 10);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wake = undefined;
+    await wakeup.next(10);
   }
 }
 
@@ -45,7 +39,7 @@ test('open, use and close every link again and again: no socket is left behind',
   let output = '';
   rig.target.line.on('output', (bytes: Buffer) => {
     output += bytes.toString('latin1');
-    wake?.();
+    wakeup.wake();
   });
   /** Send a command line; wait until the output since then contains every `wanted` text. */
   const at = async (line: string, ...wanted: string[]): Promise<void> => {

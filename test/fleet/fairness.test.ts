@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { parseModemLine } from '../../src/cli/emulate.js';
 import { exitOf, spawnCli } from '../e2e/spawn-cli.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * Fleet fairness (issue 13 item 4): in `a76xx emulate --count N`, one modem flooded by its link's
@@ -24,10 +25,10 @@ const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSyn
 
 class Host {
   private text = '';
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private readonly listener = (b: Buffer): void => {
     this.text = (this.text + b.toString('latin1')).slice(-256 * 1024);
-    this.wake?.();
+    this.wakeup.wake();
   };
   constructor(readonly socket: Socket) {
     socket.on('data', this.listener);
@@ -56,14 +57,7 @@ class Host {
     while (!this.text.includes(until)) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${JSON.stringify(until)} after ${line}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
     return performance.now() - t0;
   }

@@ -1,14 +1,15 @@
 import type { EmulatedModem } from '../../src/emulator/modem.js';
+import { Wakeup } from '../support/wakeup.js';
 
 /** The host end of an in-process emulated modem for SSL tests: send lines and bytes, wait for output (bounded). */
 export class Host {
   output = Buffer.alloc(0);
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(readonly modem: EmulatedModem) {
     modem.on('output', (bytes) => {
       this.output = Buffer.concat([this.output, bytes]);
-      this.wake?.();
+      this.wakeup.wake();
     });
   }
 
@@ -29,14 +30,7 @@ export class Host {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`host: no ${String(needle)} within ${ms} ms; output so far ${JSON.stringify(text.slice(-300))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
   }
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { Wakeup } from '../support/wakeup.js';
 
 /**
  * A TLS server on 127.0.0.1 for the SSL tests: it keeps what each connection sent, what name
@@ -18,20 +19,20 @@ export interface TlsPeerOptions {
 export class TlsPeerConnection {
   unread = Buffer.alloc(0);
   ended = false;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(readonly socket: TLSSocket) {
     socket.on('data', (chunk: Buffer) => {
       this.unread = Buffer.concat([this.unread, chunk]);
-      this.wake?.();
+      this.wakeup.wake();
     });
     socket.on('end', () => {
       this.ended = true;
-      this.wake?.();
+      this.wakeup.wake();
     });
     socket.on('close', () => {
       this.ended = true;
-      this.wake?.();
+      this.wakeup.wake();
     });
     socket.on('error', () => {});
   }
@@ -61,14 +62,7 @@ export class TlsPeerConnection {
     while (!check()) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`tls peer: timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
   }
 }
@@ -77,7 +71,7 @@ export class TlsPeer {
   readonly connections: TlsPeerConnection[] = [];
   /** Handshakes that failed on the server side. */
   failures = 0;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   private constructor(
     private readonly server: Server,
@@ -98,11 +92,11 @@ export class TlsPeer {
     const peer = new TlsPeer(server, address.port);
     server.on('secureConnection', (socket) => {
       peer.connections.push(new TlsPeerConnection(socket));
-      peer.wake?.();
+      peer.wakeup.wake();
     });
     server.on('tlsClientError', () => {
       peer.failures++;
-      peer.wake?.();
+      peer.wakeup.wake();
     });
     return peer;
   }
@@ -113,14 +107,7 @@ export class TlsPeer {
     while (this.connections[n] === undefined) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`tls peer: no connection #${n} after ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeup.next(left);
     }
     return this.connections[n] as TlsPeerConnection;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { escapeBytes } from '../../src/at/escape.js';
 import { parseTranscript, type TranscriptOptions, type TranscriptStep } from '../../src/at/transcript.js';
 import type { EmulatedModem } from '../../src/emulator/modem.js';
+import { Wakeup } from './wakeup.js';
 
 /** The host end of an AT port, as the runner sees it. */
 export interface HostPort {
@@ -49,10 +50,10 @@ export async function runTranscript(port: HostPort, steps: readonly TranscriptSt
   const timeoutMs = options.timeoutMs ?? 3000;
   const settleMs = options.settleMs ?? 30;
   let received = Buffer.alloc(0);
-  let wake: (() => void) | undefined;
+  const wakeup = new Wakeup();
   const stop = port.onData((bytes) => {
     received = Buffer.concat([received, bytes]);
-    wake?.();
+    wakeup.wake();
   });
   const expected: { bytes: Buffer; line: number }[] = [];
   let expectedLength = 0;
@@ -60,14 +61,7 @@ export async function runTranscript(port: HostPort, steps: readonly TranscriptSt
   const waitFor = async (length: number, ms: number): Promise<void> => {
     const deadline = Date.now() + ms;
     while (received.length < length && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await wakeup.next(Math.max(1, deadline - Date.now()));
     }
   };
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { escapeBytes } from '../../../src/at/escape.js';
 import { parseTranscript, type TranscriptStep } from '../../../src/at/transcript.js';
+import { Wakeup } from '../../support/wakeup.js';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/module');
 
@@ -67,15 +68,15 @@ export function replayModule(module: Duplex, steps: readonly TranscriptStep[], o
   const next = prng(chunking.kind === 'random' ? chunking.seed : 1);
   const hostTimeoutMs = options.hostTimeoutMs ?? 3_000;
   let received = Buffer.alloc(0);
-  let wake: (() => void) | undefined;
+  const wakeup = new Wakeup();
   module.on('data', (chunk: Buffer) => {
     received = Buffer.concat([received, chunk]);
-    wake?.();
+    wakeup.wake();
   });
   let closed = false;
   module.on('close', () => {
     closed = true;
-    wake?.();
+    wakeup.wake();
   });
 
   const waitForHost = async (expected: Buffer, line: number): Promise<void> => {
@@ -88,14 +89,7 @@ export function replayModule(module: Duplex, steps: readonly TranscriptStep[], o
             ` (got ${JSON.stringify(escapeBytes(received))}${closed ? ', transport closed' : ''})`,
         );
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await wakeup.next(left);
     }
     const got = received.subarray(0, expected.length);
     if (!got.equals(expected)) {
