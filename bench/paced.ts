@@ -11,7 +11,7 @@
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { A76xx, type SocketMode } from '../src/driver/index.js';
-import { BITS_PER_BYTE } from '../src/transport/pacing.js';
+import { BITS_PER_BYTE } from '../src/emulator/serve/pacing.js';
 import { startEmulatorCli } from './goodput.js';
 import { row, type Row } from './lib/report.js';
 

@@ -13,9 +13,9 @@ import { HostTableError, withHostEntry } from '../emulator/network/host-table.js
 import { RealNetwork } from '../emulator/network/real.js';
 import { SimulatedNetwork } from '../emulator/network/simulated.js';
 import { openTraceFile, traceHeader, traceInto, TraceWriter } from '../emulator/trace.js';
-import type { ModuleSide, ServedEndpoint } from '../transport/serve-endpoint.js';
-import { serveStdio } from '../transport/stdio.js';
-import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../transport/tcp-server.js';
+import type { ModuleSide, ServedEndpoint } from '../emulator/serve/endpoint.js';
+import { serveStdio } from '../emulator/serve/stdio.js';
+import { DEFAULT_TCP_HOST, formatHostPort, serveTcp } from '../emulator/serve/tcp.js';
 import { closeAll, Fleet, MAX_FLEET, serveFleetPty, serveFleetTcp } from '../fleet/fleet.js';
 import type { Network } from '../emulator/network/types.js';
 import { addFidelityOptions, fidelityConfig, type FidelityOptions } from './fidelity-options.js';
@@ -282,7 +282,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
       void stdio.ended.then(() => stop(endpoint, port));
     } else if (options.pty !== undefined) {
       // Loaded on demand: node-pty is native, and nothing else needs it.
-      const { servePty } = await import('../transport/pty.js');
+      const { servePty } = await import('../emulator/serve/pty.js');
       endpoint = await servePty(port, { link: options.pty === true ? undefined : options.pty, log: warn });
     } else {
       const address = options.tcp === undefined || options.tcp === true ? { host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT } : options.tcp;

@@ -13,8 +13,8 @@ import { makeConfig, type ConfigOverrides, type EmulatorConfig } from '../emulat
 import type { NetworkConditions } from '../emulator/network/simulated.js';
 import type { Network } from '../emulator/network/types.js';
 import { controlledModem, type ControlPlane, type ControlTarget } from '../control/plane.js';
-import type { ServedEndpoint } from '../transport/serve-endpoint.js';
-import { serveTcp, type TcpEndpoint } from '../transport/tcp-server.js';
+import type { ServedEndpoint } from '../emulator/serve/endpoint.js';
+import { serveTcp, type TcpEndpoint } from '../emulator/serve/tcp.js';
 
 /** The most modems one process emulates (ports, descriptors and memory set the real limit). */
 export const MAX_FLEET = 65_535;
@@ -148,7 +148,7 @@ export async function serveFleetTcp(fleet: Fleet, options: FleetTcpOptions): Pro
 
 /** Serve every modem on a PTY of its own; with `link`, symlinks `<link>0`…`<link>N-1`. */
 export async function serveFleetPty(fleet: Fleet, options: { readonly link?: string; readonly log?: (message: string) => void }): Promise<ServedEndpoint[]> {
-  const { servePty } = await import('../transport/pty.js');
+  const { servePty } = await import('../emulator/serve/pty.js');
   const endpoints: ServedEndpoint[] = [];
   try {
     for (const [i, member] of fleet.members.entries()) {

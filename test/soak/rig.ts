@@ -14,7 +14,7 @@ import type { SocketMode } from '../../src/driver/link-user.js';
 import { ControlPlane, controlledModem, DEFAULT_MODEM_ID, type ControlTarget } from '../../src/control/plane.js';
 import type { JsonValue } from '../../src/control/params.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
-import { createMemoryPair } from '../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../src/driver/transports/memory.js';
 
 /** Escape guard time of module and driver alike (the module's default is 1 s: shortened, both ends agree). */
 export const SOAK_GUARD_MS = 100;

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './endpoint.js';
 
 export interface TcpServeOptions {
   /** Address to listen on; loopback unless the user asks for more. */
