@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, ControlClientError } from '../control/client.js';
 import { DEFAULT_CONTROL_PORT, parseControlAddress, type ControlAddress } from '../control/address.js';
 import { ControlError, checkArgs, wordsToArgs } from '../control/params.js';
-import { DEFAULT_MODEM_ID } from '../control/plane.js';
+import { DEFAULT_MODEM_ID } from '../control/target.js';
 import { defaultTokenPath, readTokenFile } from '../control/token.js';
 import { VERBS, verbNamed, verbUsage } from '../control/verbs.js';
 

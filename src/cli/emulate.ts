@@ -3,7 +3,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONTROL_PORT } from '../control/address.js';
 import { controlReadyLine, serveControl, type ControlServer } from '../control/http-server.js';
 import { AtLine } from '../control/line.js';
-import { ControlPlane, DEFAULT_MODEM_ID, type ControlTarget } from '../control/plane.js';
+import { NetworkOutage } from '../control/outage.js';
+import { ControlPlane } from '../control/plane.js';
+import { DEFAULT_MODEM_ID, type ControlTarget } from '../control/target.js';
 import { defaultTokenPath, generateToken, removeTokenFile, writeTokenFile } from '../control/token.js';
 import { makeConfig, type EmulatorConfig } from '../emulator/config.js';
 import { DIALECTS, type DialectName } from '../emulator/dialect.js';
@@ -314,7 +316,7 @@ async function runEmulate(options: EmulateOptions): Promise<void> {
   // Announced before the ready line, on the same stream: once a tool sees "ready", control is up.
   const announce = (line: string): void => void (options.stdio === true ? process.stderr : process.stdout).write(`${line}\n`);
   if (options.control !== undefined) {
-    await startControl(options.control, { id: DEFAULT_MODEM_ID, modem, line: port, network }, options.tokenFile, announce);
+    await startControl(options.control, { id: DEFAULT_MODEM_ID, modem, line: port, network, outage: new NetworkOutage(network, modem.clock) }, options.tokenFile, announce);
   }
 
   // Before the ready line: whoever reads it may signal us at once. SIGHUP too: a closed terminal

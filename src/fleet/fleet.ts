@@ -12,7 +12,8 @@ import type { Clock } from '../emulator/clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from '../emulator/config.js';
 import type { NetworkConditions } from '../emulator/network/simulated.js';
 import type { Network } from '../emulator/network/types.js';
-import { controlledModem, type ControlPlane, type ControlTarget } from '../control/plane.js';
+import type { ControlPlane } from '../control/plane.js';
+import { controlledModem, type ControlTarget } from '../control/target.js';
 import type { ServedEndpoint } from '../emulator/serve/endpoint.js';
 import { serveTcp, type TcpEndpoint } from '../emulator/serve/tcp.js';
 
