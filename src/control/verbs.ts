@@ -4,7 +4,8 @@ import { MCC, MNC, OPERATOR_NAME, accessTechnology, operatorIn } from '../emulat
 import { RegStat, csStat, visibleSim } from '../emulator/radio/registration.js';
 import { changeAccessTechnology, changeOperator, changeSignal, changeSim, grantRegistration } from '../emulator/radio/world.js';
 import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';
-import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
+import { LINK_COUNT } from '../at/limits.js';
+import { loseNetwork, socketService } from '../emulator/links.js';
 import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';
 import { URC_TIMINGS, type UrcTiming } from './line.js';
 import { ControlError, usageOf, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
