@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { benchScript, CLI, spawnBench, type BenchChild } from './lib/child.js';
 import { AtClient, connectLoopback } from './lib/at-client.js';
 import { row, type Row } from './lib/report.js';
+import { sleep } from '../src/time/sleep.js';
 
 export interface GoodputOptions {
   /** Streaming before the window opens. */
@@ -98,7 +99,6 @@ async function windowRate(count: () => number, options: GoodputOptions): Promise
   return { rate: ((c1 - c0) * 1000) / (t1 - t0), total: c1 - c0 };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Write `chunk` for ever (until `stop`), respecting the socket's back-pressure. */
 function stream(socket: Socket, chunk: Buffer): { stop: () => void; written: () => number } {

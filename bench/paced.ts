@@ -11,9 +11,10 @@
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { A76xx, type SocketMode } from '../src/driver/index.js';
-import { BITS_PER_BYTE } from '../src/transport/pacing.js';
+import { BITS_PER_BYTE } from '../src/emulator/serve/pacing.js';
 import { startEmulatorCli } from './goodput.js';
 import { row, type Row } from './lib/report.js';
+import { sleep } from '../src/time/sleep.js';
 
 export const PACED_BAUD = 3_686_400;
 export const LINE_RATE = PACED_BAUD / BITS_PER_BYTE;
@@ -23,7 +24,6 @@ export interface PacedOptions {
   readonly windowMs: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function driverGoodput(mode: SocketMode, options: PacedOptions, direction: 'receive' | 'send' = 'receive'): Promise<{ rate: number; received: number }> {
   // The peer: as soon as the module connects, send for ever (TCP back-pressure paces it) — or,

@@ -14,7 +14,6 @@ import { dirname, join, normalize, relative, sep } from 'node:path';
 export const FLOORS: readonly (readonly string[])[] = [
   ['common', 'time'],
   ['at'],
-  ['transport'],
   ['emulator', 'driver'],
   ['control'],
   ['fleet'],

@@ -17,7 +17,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createMemoryPair } from '../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../src/driver/transports/memory.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { Fleet, serveFleetTcp } from '../../src/fleet/fleet.js';
 import { commands, tell } from '../lib/child.js';

@@ -2,7 +2,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { isFinalLine } from '../driver/urcs.js';
 import { completionOf, waitDirective } from './completions.js';
-import { openTransport } from '../transport/client-transport.js';
+import { openTransport } from '../driver/transports/open.js';
 import { addDeviceOptions, complain, positiveInt, watchReader, type DeviceOptions } from './nc.js';
 
 /**

@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ControlClient, ControlClientError } from '../control/client.js';
-import { DEFAULT_CONTROL_PORT, parseControlAddress, type ControlAddress } from '../control/address.js';
+import { DEFAULT_CONTROL_PORT, type ControlAddress } from '../control/address.js';
+import { hostPortArgument } from './host-port-argument.js';
 import { ControlError, checkArgs, wordsToArgs } from '../control/params.js';
-import { DEFAULT_MODEM_ID } from '../control/plane.js';
+import { DEFAULT_MODEM_ID } from '../control/target.js';
 import { defaultTokenPath, readTokenFile } from '../control/token.js';
 import { VERBS, verbNamed, verbUsage } from '../control/verbs.js';
 
@@ -81,13 +82,7 @@ function wrap(text: string, width: number): string[] {
 }
 
 /** `--control` value, with commander's error shape. */
-export function controlAddress(value: string): ControlAddress {
-  try {
-    return parseControlAddress(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
+export const controlAddress: (value: string) => ControlAddress = hostPortArgument(DEFAULT_CONTROL_PORT);
 
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { AtChannel, responseValue, type AtResponse } from '../driver/at-channel.js';
 import { AtCommandError, AtTimeoutError, ModuleResetError } from '../driver/errors.js';
-import { openTransport } from '../transport/client-transport.js';
+import { openTransport } from '../driver/transports/open.js';
 import { addDeviceOptions, complain, positiveInt, type DeviceOptions } from './nc.js';
 
 /**

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import type { JsonValue } from './params.js';
-import { DEFAULT_MODEM_ID } from './plane.js';
+import { DEFAULT_MODEM_ID } from './target.js';
 
 /**
  * A client of the control server (what `a76xx ctl` and tests use). One request per connection,

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Inspector } from './inspector/server.js';
 import { ControlError } from './params.js';
 import { ALL_MODEMS, type ControlPlane } from './plane.js';
 import { tokenMatches } from './token.js';
 import { describeVerbs } from './verbs.js';
 import { errorDetail } from '../common/errors.js';
+import { formatHostPort } from '../common/host-port.js';
+import { listen } from '../common/listen.js';
 
 /**
  * The control plane over HTTP + JSON (documented in README.md, "Control plane"):
@@ -58,21 +59,13 @@ export async function serveControl(plane: ControlPlane, options: ControlServerOp
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: options.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const address = await listen(server, host, options.port);
   server.on('error', (err) => options.log?.(`control: ${err.message}`));
-  const address = server.address() as AddressInfo;
-  const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
     host: address.address,
     port: address.port,
-    url: `http://${shownHost}:${address.port}`,
+    url: `http://${formatHostPort(address.address, address.port)}`,
     close() {
       closing ??= new Promise<void>((resolve) => {
         inspector.close();

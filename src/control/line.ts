@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { EmulatedModem } from '../emulator/modem.js';
-import { LinePacer } from '../transport/pacing.js';
-import type { ModuleSide } from '../transport/serve-endpoint.js';
+import { LinePacer } from '../emulator/serve/pacing.js';
+import type { ModuleSide } from '../emulator/serve/endpoint.js';
 
 /**
  * The AT line of one emulated module as the transports serve it: the host's bytes go to the

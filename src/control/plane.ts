@@ -1,31 +1,16 @@
-import type { Clock } from '../emulator/clock.js';
-import type { ConfigOverrides, EmulatorConfig } from '../emulator/config.js';
-import { EmulatedModem } from '../emulator/modem.js';
-import { SimulatedNetwork, type NetworkConditions } from '../emulator/network/simulated.js';
-import type { Network } from '../emulator/network/types.js';
-import { AtLine } from './line.js';
 import { ControlError, checkArgs, type JsonObject, type JsonValue } from './params.js';
-import { VERBS, verbNamed, type VerbSpec } from './verbs.js';
+import type { ControlTarget } from './target.js';
+import type { VerbSpec } from './verb.js';
+import { VERBS, verbNamed } from './verbs.js';
 import { errorMessage } from '../common/errors.js';
 
 /**
  * The control plane: one API over emulated modems, used alike by the HTTP server (and through it
  * `a76xx ctl` and a web inspector) and by tests in process. Shaped for many modems in one process:
- * each has an id, and a call addresses one of them or `all`.
+ * each has an id, and a call addresses one of them or `all`. A modem joins as a ControlTarget
+ * (target.ts: `controlledModem()` builds one); the verbs are verbs.ts.
  */
 
-/** One modem as the control plane reaches it. */
-export interface ControlTarget {
-  readonly id: string;
-  readonly modem: EmulatedModem;
-  /** The AT line transports serve (pacing, injected URCs, counters). */
-  readonly line: AtLine;
-  /** The network wrapper faults are injected into (absent: network verbs are unsupported). */
-  readonly network: SimulatedNetwork | undefined;
-}
-
-/** The id of the modem of `a76xx emulate` (and what `a76xx ctl` addresses by default). */
-export const DEFAULT_MODEM_ID = '0';
 /** Addresses every modem at once. */
 export const ALL_MODEMS = 'all';
 
@@ -88,38 +73,4 @@ export class ControlPlane {
   list(): JsonObject[] {
     return [...this.targets.values()].map((t) => ({ id: t.id, dialect: t.modem.dialect.name, net: t.modem.state.ip.net }));
   }
-}
-
-export interface ControlledModemOptions {
-  readonly id?: string;
-  readonly config?: EmulatorConfig | ConfigOverrides;
-  readonly clock?: Clock;
-  /** The network under the simulation (normally a RealNetwork); without one, the modem has none. */
-  readonly network?: Network;
-  readonly conditions?: Partial<NetworkConditions>;
-  /** Pace the line from the start. */
-  readonly pacing?: boolean;
-  readonly log?: (message: string) => void;
-}
-
-/** A modem wired for control: its network wrapped in a SimulatedNetwork, its output on an AtLine. */
-export function controlledModem(options: ControlledModemOptions = {}): ControlTarget {
-  const network =
-    options.network === undefined
-      ? undefined
-      : new SimulatedNetwork(options.network, {
-          ...(options.clock !== undefined ? { clock: options.clock } : {}),
-          ...(options.conditions !== undefined ? { conditions: options.conditions } : {}),
-        });
-  const modem = new EmulatedModem({
-    ...(options.config !== undefined ? { config: options.config } : {}),
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    ...(network !== undefined ? { network } : {}),
-    ...(options.log !== undefined ? { log: options.log } : {}),
-  });
-  const line = new AtLine(modem, {
-    pacing: options.pacing ?? false,
-    ...(network !== undefined ? { onPressure: (full: boolean) => network.holdDelivery(full) } : {}),
-  });
-  return { id: options.id ?? DEFAULT_MODEM_ID, modem, line, network };
 }

@@ -1,7 +1,7 @@
 import { CCH_SESSION_COUNT } from '../at/ssl.js';
 import type { EmulatedModem } from '../emulator/modem.js';
 import { ControlError, type JsonObject, type JsonValue } from './params.js';
-import type { VerbSpec } from './verbs.js';
+import type { VerbSpec } from './verb.js';
 
 /**
  * Control verbs over the module's SSL service (docs/ssl-spec.md §6): the world's side of a TLS

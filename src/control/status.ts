@@ -3,7 +3,7 @@ import { socketService } from '../emulator/links.js';
 import type { Endpoint } from '../emulator/network/types.js';
 import { SimulatedTcpConnection } from '../emulator/network/simulated.js';
 import type { JsonObject, JsonValue } from './params.js';
-import type { ControlTarget } from './plane.js';
+import type { ControlTarget } from './target.js';
 import { sslStatusOf } from './ssl-verbs.js';
 
 const hostPort = (e: Endpoint | undefined): JsonValue => (e === undefined ? null : `${e.address}:${e.port}`);

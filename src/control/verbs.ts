@@ -4,26 +4,21 @@ import { MCC, MNC, OPERATOR_NAME, accessTechnology, operatorIn } from '../emulat
 import { RegStat, csStat, visibleSim } from '../emulator/radio/registration.js';
 import { changeAccessTechnology, changeOperator, changeSignal, changeSim, grantRegistration } from '../emulator/radio/world.js';
 import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';
-import type { Timer } from '../emulator/clock.js';
-import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
+import { LINK_COUNT } from '../at/limits.js';
+import { loseNetwork, socketService } from '../emulator/links.js';
 import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';
 import { URC_TIMINGS, type UrcTiming } from './line.js';
-import { ControlError, usageOf, type Args, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
-import type { ControlTarget } from './plane.js';
+import { ControlError, usageOf, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
+import type { ControlTarget } from './target.js';
 import { statusOf } from './status.js';
 import { certExpire, sslHandshakeFail } from './ssl-verbs.js';
+import type { VerbSpec } from './verb.js';
 
 /**
  * The control verbs: what a test, `a76xx ctl` or an inspector can do to a running modem, each a
  * function over one modem. The world changes (the network drops, the peer closes, the signal
  * fades); the module reacts as it would, printing its URCs through the usual paths.
  */
-export interface VerbSpec {
-  readonly name: string;
-  readonly summary: string;
-  readonly params: readonly ParamSpec[];
-  run(target: ControlTarget, args: Args): JsonValue | Promise<JsonValue>;
-}
 
 const conflict = (message: string): ControlError => new ControlError('conflict', message);
 
@@ -40,17 +35,6 @@ function conditionsJson(c: NetworkConditions): JsonValue {
 
 // ---------------------------------------------------------------- the network
 
-/** Outages with an end scheduled by `network-loss --for`. */
-const outageTimers = new WeakMap<ControlTarget, Timer>();
-
-function restore(target: ControlTarget): boolean {
-  outageTimers.get(target)?.cancel();
-  outageTimers.delete(target);
-  const wasDown = target.network?.conditions.down ?? false;
-  target.network?.set({ down: false });
-  return wasDown;
-}
-
 const networkLoss: VerbSpec = {
   name: 'network-loss',
   summary:
@@ -62,20 +46,10 @@ const networkLoss: VerbSpec = {
     const service = socketService(modem);
     const net = modem.state.ip.net;
     const links = service.links.flatMap((l, i) => (l === undefined ? [] : [i]));
-    outageTimers.get(target)?.cancel();
-    outageTimers.delete(target);
-    target.network?.set({ down: true });
+    target.outage.begin();
     loseNetwork(modem);
     const forMs = args.optionalInt('for');
-    if (forMs !== undefined && target.network !== undefined) {
-      outageTimers.set(
-        target,
-        modem.clock.setTimeout(() => {
-          outageTimers.delete(target);
-          target.network?.set({ down: false });
-        }, forMs),
-      );
-    }
+    if (forMs !== undefined) target.outage.endAfter(forMs);
     return { net, droppedLinks: links, outage: target.network === undefined ? false : forMs ?? 'until network-restore' };
   },
 };
@@ -84,7 +58,7 @@ const networkRestore: VerbSpec = {
   name: 'network-restore',
   summary: 'the network is back: NETOPEN works again (the host reopens what it needs; nothing is printed)',
   params: [],
-  run: (target) => ({ wasDown: restore(target) }),
+  run: (target) => ({ wasDown: target.outage.restore() }),
 };
 
 function peerClose(name: string, how: PeerClose, summary: string): VerbSpec {

@@ -31,7 +31,7 @@ import type { RemoteInfo } from './udp-socket.js';
 import { TcpSocket, type TcpConnectOptions, type TcpSocketOptions } from './tcp-socket.js';
 import { UdpSocket } from './udp-socket.js';
 import type { PushBlock } from './at-channel.js';
-import { openTransport } from '../transport/client-transport.js';
+import { openTransport } from './transports/open.js';
 import { SslClient } from './ssl-client.js';
 import { SslSocket, type SslConnectOptions } from './ssl-socket.js';
 import { AutoRecovery, type RecoveryPolicy } from './auto-recovery.js';

@@ -19,5 +19,5 @@ export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.j
 export type { RecoveryPolicy } from './auto-recovery.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
 export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';
-export { openTransport, transportKind, type Transport, type TransportOptions } from '../transport/client-transport.js';
-export { createMemoryPair, type MemoryPair } from '../transport/client-memory.js';
+export { openTransport, transportKind, type Transport, type TransportOptions } from './transports/open.js';
+export { createMemoryPair, type MemoryPair } from './transports/memory.js';

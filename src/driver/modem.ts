@@ -52,7 +52,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Err, IpErr } from '../at/errors.js';
-import { openTransport, type TransportOptions } from '../transport/client-transport.js';
+import { openTransport, type TransportOptions } from './transports/open.js';
 import { AtChannel, responseValue, type AtChannelOptions, type AtResponse, type CommandOptions, type PushBlock } from './at-channel.js';
 import type { Clock } from '../time/clock.js';
 import {

@@ -7,14 +7,17 @@
  * its own IMEI on top of it), the real network underneath and the clock. Everything with state is
  * per modem: the Modem, its SimulatedNetwork (so a fault injected into one leaves the others
  * alone), its AtLine (pacing, injected URCs) and its transport.
+ *
+ * A lone emulator (`a76xx emulate` without --count) is a fleet of one, wired the same way.
  */
 import type { Clock } from '../emulator/clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from '../emulator/config.js';
 import type { NetworkConditions } from '../emulator/network/simulated.js';
 import type { Network } from '../emulator/network/types.js';
-import { controlledModem, type ControlPlane, type ControlTarget } from '../control/plane.js';
-import type { ServedEndpoint } from '../transport/serve-endpoint.js';
-import { serveTcp, type TcpEndpoint } from '../transport/tcp-server.js';
+import type { ControlPlane } from '../control/plane.js';
+import { controlledModem, type ControlTarget } from '../control/target.js';
+import type { ServedEndpoint } from '../emulator/serve/endpoint.js';
+import { serveTcp, type TcpEndpoint } from '../emulator/serve/tcp.js';
 
 /** The most modems one process emulates (ports, descriptors and memory set the real limit). */
 export const MAX_FLEET = 65_535;
@@ -51,7 +54,8 @@ export class Fleet {
           ...(options.conditions !== undefined ? { conditions: options.conditions } : {}),
           ...(options.pacing !== undefined ? { pacing: options.pacing } : {}),
           ...(options.clock !== undefined ? { clock: options.clock } : {}),
-          ...(options.log !== undefined ? { log: prefixed(options.log, i) } : {}),
+          // A fleet of one is a lone modem: nothing to tell apart in its log.
+          ...(options.log !== undefined ? { log: options.count === 1 ? options.log : prefixed(options.log, i) } : {}),
         }),
       );
     }
@@ -146,15 +150,18 @@ export async function serveFleetTcp(fleet: Fleet, options: FleetTcpOptions): Pro
   return endpoints;
 }
 
-/** Serve every modem on a PTY of its own; with `link`, symlinks `<link>0`…`<link>N-1`. */
+/**
+ * Serve every modem on a PTY of its own; with `link`, symlinks `<link>0`…`<link>N-1` (a fleet of
+ * one: `<link>` itself, as `a76xx emulate --pty LINK` makes).
+ */
 export async function serveFleetPty(fleet: Fleet, options: { readonly link?: string; readonly log?: (message: string) => void }): Promise<ServedEndpoint[]> {
-  const { servePty } = await import('../transport/pty.js');
+  const { servePty } = await import('../emulator/serve/pty.js');
   const endpoints: ServedEndpoint[] = [];
   try {
     for (const [i, member] of fleet.members.entries()) {
       endpoints.push(
         await servePty(member.line, {
-          ...(options.link !== undefined ? { link: `${options.link}${i}` } : {}),
+          ...(options.link !== undefined ? { link: fleet.size === 1 ? options.link : `${options.link}${i}` } : {}),
           ...(options.log !== undefined ? { log: options.log } : {}),
         }),
       );

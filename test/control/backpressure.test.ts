@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_HIGH_WATER } from '../../src/transport/pacing.js';
+import { DEFAULT_HIGH_WATER } from '../../src/emulator/serve/pacing.js';
 import { startRig } from './rig.js';
 
 /**

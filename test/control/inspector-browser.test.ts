@@ -184,7 +184,8 @@ test('inspector: a link opened on the AT port shows in the page; Network loss re
 });
 
 test('inspector: in a fleet the picker chooses the modem; each modem shows its own line', { timeout: 60_000 }, async () => {
-  const { ControlPlane, controlledModem } = await import('../../src/control/plane.js');
+  const { ControlPlane } = await import('../../src/control/plane.js');
+  const { controlledModem } = await import('../../src/control/target.js');
   const { serveControl, inspectorUrl } = await import('../../src/control/http-server.js');
   const dir = mkdtempSync(join(tmpdir(), 'a76xx-inspector-'));
   const plane = new ControlPlane();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTranscript } from '../../src/at/transcript.js';
-import { controlledModem } from '../../src/control/plane.js';
+import { controlledModem } from '../../src/control/target.js';
 import { LogFramer, type NewEntry } from '../../src/control/inspector/framer.js';
 import { LineRecorder, MAX_RAW_BYTES } from '../../src/control/inspector/recorder.js';
 import { modemPort, runTranscript } from '../support/transcript-runner.js';

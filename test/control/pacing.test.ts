@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/emulator/clock.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { AtLine } from '../../src/control/line.js';
-import { BITS_PER_BYTE, LinePacer, MIN_TICK_MS, PacedModuleSide } from '../../src/transport/pacing.js';
+import { BITS_PER_BYTE, LinePacer, MIN_TICK_MS, PacedModuleSide } from '../../src/emulator/serve/pacing.js';
 
 /** Every byte handed on, with the fake time it left. */
 function recorder(clock: FakeClock) {

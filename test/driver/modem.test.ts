@@ -53,7 +53,7 @@ test('modem: bring-up when NETOPEN answers a bare ERROR and CIPMODE needs the ne
   }));
 
 test('modem: Modem.open over a transport brings the module up', async () => {
-  const { createMemoryPair } = await import('../../src/transport/client-memory.js');
+  const { createMemoryPair } = await import('../../src/driver/transports/memory.js');
   const { replayModule, loadFixture } = await import('./support/module-replay.js');
   const { host, module } = createMemoryPair();
   const replay = replayModule(module, loadFixture('bringup-echo-default.txt'));
@@ -65,7 +65,7 @@ test('modem: Modem.open over a transport brings the module up', async () => {
 });
 
 test('modem: bring-up gives up on a silent port after its AT attempts', async () => {
-  const { createMemoryPair } = await import('../../src/transport/client-memory.js');
+  const { createMemoryPair } = await import('../../src/driver/transports/memory.js');
   const { host } = createMemoryPair();
   const started = Date.now();
   await assert.rejects(
@@ -257,7 +257,7 @@ test('modem: push data with several links and no RECV FROM match is reported unr
   }));
 
 test('modem: link allocation — highest free first, preferred links, exhaustion, bad numbers', async () => {
-  const { createMemoryPair } = await import('../../src/transport/client-memory.js');
+  const { createMemoryPair } = await import('../../src/driver/transports/memory.js');
   const { host } = createMemoryPair();
   const modem = new Modem(host);
   assert.equal(modem.allocateLink(0), 0);

@@ -14,7 +14,7 @@ import { EmulatedModem as EmulatedModem } from '../../src/emulator/modem.js';
 import { loseNetwork } from '../../src/emulator/links.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
 import { FakeClock } from '../../src/time/clock.js';
-import { createMemoryPair } from '../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../src/driver/transports/memory.js';
 import { startBroker } from '../ecosystem/servers.js';
 import { settle } from './support/clocked-module.js';
 import { startEmulated, TEST_GUARD_MS, within } from './support/emulated.js';

@@ -4,7 +4,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import { parseTranscript } from '../../src/at/transcript.js';
 import { Modem } from '../../src/driver/modem.js';
 import { RX_CHANNEL_NAME, TX_CHANNEL_NAME, TranscriptRecorder, type AtTraceMessage } from '../../src/driver/trace.js';
-import { createMemoryPair } from '../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../src/driver/transports/memory.js';
 import { loadFixture, replayModule } from './support/module-replay.js';
 
 function bytesOf(steps: ReturnType<typeof parseTranscript>, kind: 'send' | 'expect'): Buffer {

@@ -5,9 +5,9 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AtChannel } from '../../src/driver/at-channel.js';
 import { ChannelClosedError } from '../../src/driver/errors.js';
-import { createMemoryPair } from '../../src/transport/client-memory.js';
-import { parseTcpDevice } from '../../src/transport/client-tcp.js';
-import { openTransport, transportKind } from '../../src/transport/client-transport.js';
+import { createMemoryPair } from '../../src/driver/transports/memory.js';
+import { parseTcpDevice } from '../../src/driver/transports/tcp.js';
+import { openTransport, transportKind } from '../../src/driver/transports/open.js';
 
 /** A minimal module: answers every `AT…<CR>` line with OK, `AT+CSQ` with a value. */
 class TinyModule extends EventEmitter {
@@ -90,9 +90,9 @@ test('transports: tcp:// to a closed port fails to open', async () => {
 });
 
 test('transports: a serial device path opens through serialport (on a PTY)', async (t) => {
-  let servePty: typeof import('../../src/transport/pty.js').servePty;
+  let servePty: typeof import('../../src/emulator/serve/pty.js').servePty;
   try {
-    ({ servePty } = await import('../../src/transport/pty.js'));
+    ({ servePty } = await import('../../src/emulator/serve/pty.js'));
   } catch (error) {
     t.skip(`no PTY support here: ${String(error)}`);
     return;

@@ -5,8 +5,8 @@ import { SerialPort } from 'serialport';
 import { escapeBytes } from '../../src/at/escape.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
-import { servePty } from '../../src/transport/pty.js';
-import { serveTcp } from '../../src/transport/tcp-server.js';
+import { servePty } from '../../src/emulator/serve/pty.js';
+import { serveTcp } from '../../src/emulator/serve/tcp.js';
 import { TcpPeer } from '../support/peers.js';
 import { Wakeup } from '../support/wakeup.js';
 

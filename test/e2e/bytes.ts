@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ModuleSide } from '../../src/transport/serve-endpoint.js';
+import type { ModuleSide } from '../../src/emulator/serve/endpoint.js';
 
 /** Collects the bytes a stream delivers and waits (bounded) for a given amount or content. */
 export class ByteCollector {

@@ -8,9 +8,9 @@ import { LINE_TERMINATORS, type LineTerminator } from '../../src/at/transcript.j
 import { loseNetwork } from '../../src/emulator/links.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
-import { servePty } from '../../src/transport/pty.js';
-import { serveTcp } from '../../src/transport/tcp-server.js';
-import type { ServedEndpoint } from '../../src/transport/serve-endpoint.js';
+import { servePty } from '../../src/emulator/serve/pty.js';
+import { serveTcp } from '../../src/emulator/serve/tcp.js';
+import type { ServedEndpoint } from '../../src/emulator/serve/endpoint.js';
 import { freePort, peerActions, TcpPeer, UdpPeer } from '../support/peers.js';
 import { loadTranscript, runTranscript, type HostPort } from '../support/transcript-runner.js';
 import { ALL_BYTES, ByteCollector } from './bytes.js';

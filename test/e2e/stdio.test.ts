@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { serveStdio } from '../../src/transport/stdio.js';
+import { serveStdio } from '../../src/emulator/serve/stdio.js';
 import { ALL_BYTES, ByteCollector, RecordingModule } from './bytes.js';
 
 /** Every test is bounded, whatever goes wrong. */

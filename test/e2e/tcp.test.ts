@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { EmulatedModem } from '../../src/emulator/modem.js';
-import { serveTcp, type TcpEndpoint } from '../../src/transport/tcp-server.js';
+import { serveTcp, type TcpEndpoint } from '../../src/emulator/serve/tcp.js';
 import { loadTranscript, runTranscript } from '../support/transcript-runner.js';
 import { ALL_BYTES, ByteCollector, RecordingModule } from './bytes.js';
 import { socketPort } from './host-ports.js';

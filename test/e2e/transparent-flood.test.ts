@@ -5,7 +5,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { AtLine } from '../../src/control/line.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
-import { serveTcp } from '../../src/transport/tcp-server.js';
+import { serveTcp } from '../../src/emulator/serve/tcp.js';
 
 /**
  * A host floods 40 MiB in transparent mode through the TCP transport (AtLine, as `a76xx emulate`

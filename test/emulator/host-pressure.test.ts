@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { socketService } from '../../src/emulator/links.js';
 import { HELD_URC_HIGH_WATER, EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
-import { serveTcp } from '../../src/transport/tcp-server.js';
+import { serveTcp } from '../../src/emulator/serve/tcp.js';
 import { freePort, UdpPeer } from '../support/peers.js';
 
 /**

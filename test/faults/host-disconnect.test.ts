@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { serveTcp, type TcpEndpoint } from '../../src/transport/tcp-server.js';
+import { serveTcp, type TcpEndpoint } from '../../src/emulator/serve/tcp.js';
 import { loadTranscript, runTranscript, type Action, type HostPort } from '../support/transcript-runner.js';
 import { scriptedFaultRig } from './rig.js';
 

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { unescapeBytes } from '../../src/at/escape.js';
-import { ControlPlane, controlledModem, type ControlTarget } from '../../src/control/plane.js';
+import { ControlPlane } from '../../src/control/plane.js';
+import { controlledModem, type ControlTarget } from '../../src/control/target.js';
 import { wordsToArgs } from '../../src/control/params.js';
 import { verbNamed } from '../../src/control/verbs.js';
 import { FakeClock } from '../../src/emulator/clock.js';

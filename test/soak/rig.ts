@@ -11,10 +11,11 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { A76xx } from '../../src/driver/a76xx.js';
 import type { SocketMode } from '../../src/driver/link-user.js';
-import { ControlPlane, controlledModem, DEFAULT_MODEM_ID, type ControlTarget } from '../../src/control/plane.js';
+import { ControlPlane } from '../../src/control/plane.js';
+import { controlledModem, DEFAULT_MODEM_ID, type ControlTarget } from '../../src/control/target.js';
 import type { JsonValue } from '../../src/control/params.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
-import { createMemoryPair } from '../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../src/driver/transports/memory.js';
 
 /** Escape guard time of module and driver alike (the module's default is 1 s: shortened, both ends agree). */
 export const SOAK_GUARD_MS = 100;

@@ -22,6 +22,7 @@ import type { SocketMode } from '../../src/driver/link-user.js';
 import type { TcpSocket } from '../../src/driver/tcp-socket.js';
 import type { UdpSocket } from '../../src/driver/udp-socket.js';
 import { CHURN_HOST, ECHO_HOST, startEchoServer, startRig, startUdpEchoServer, UDP_HOST, type EchoServer, type SoakRig, type UdpEchoServer } from './rig.js';
+import { sleep } from '../../src/time/sleep.js';
 
 export const MIB = 1024 * 1024;
 
@@ -118,7 +119,6 @@ function allowanceMs(bytes: number): number {
   return 30_000 + (bytes / (100 * 1024)) * 1000;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function connected(socket: TcpSocket): Promise<void> {
   return new Promise((resolve, reject) => {

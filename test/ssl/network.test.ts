@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlledModem } from '../../src/control/plane.js';
+import { controlledModem } from '../../src/control/target.js';
 import { verbNamed } from '../../src/control/verbs.js';
 import { checkArgs } from '../../src/control/params.js';
 import { statusOf } from '../../src/control/status.js';

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { escapeBytes, unescapeBytes } from '../../src/at/escape.js';
 import { checkArgs, wordsToArgs } from '../../src/control/params.js';
+import { NetworkOutage } from '../../src/control/outage.js';
 import { verbNamed } from '../../src/control/verbs.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { RealNetwork } from '../../src/emulator/network/real.js';
@@ -88,7 +89,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) fo
       return p;
     };
     // The control verbs as the control plane runs them, on this modem (no simulated network under it).
-    const target = { id: '0', modem, line: undefined as never, network: undefined };
+    const target = { id: '0', modem, line: undefined as never, network: undefined, outage: new NetworkOutage(undefined, modem.clock) };
     const verb = async (name: string, words: readonly string[]) => {
       const spec = verbNamed(name);
       await spec.run(target, checkArgs(spec.params, wordsToArgs(spec.params, words)));

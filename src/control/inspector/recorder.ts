@@ -1,5 +1,5 @@
 import { traceLine } from '../../at/transcript.js';
-import type { ControlTarget } from '../plane.js';
+import type { ControlTarget } from '../target.js';
 import { LogFramer, type LogEntry } from './framer.js';
 
 /**

@@ -297,6 +297,38 @@ class Lane {
   }
 }
 
+/**
+ * Both directions of one socket (TCP or UDP). Each lane exists from its first packet on, so an
+ * idle connection of an idle fleet has none.
+ */
+class Lanes {
+  private upLane: Lane | undefined;
+  private downLane: Lane | undefined;
+
+  constructor(private readonly network: SimulatedNetwork) {}
+
+  /** Module → peer. */
+  get up(): Lane {
+    return (this.upLane ??= new Lane(this.network, this.network.uplink));
+  }
+
+  /** Peer → module. */
+  get down(): Lane {
+    return (this.downLane ??= new Lane(this.network, this.network.downlink));
+  }
+
+  /** Bytes on their way, each direction (a lane not made yet carries none). */
+  get inFlight(): InFlight {
+    return { uplinkBytes: this.upLane?.bytesQueued ?? 0, downlinkBytes: this.downLane?.bytesQueued ?? 0 };
+  }
+
+  /** Drop what is in flight both ways. */
+  clear(): void {
+    this.upLane?.clear();
+    this.downLane?.clear();
+  }
+}
+
 /** Split `data` into pieces a limited pipe carries one by one. */
 function segments(data: Buffer, limited: boolean): Buffer[] {
   if (!limited || data.length <= SEGMENT_BYTES) return [data];
@@ -318,17 +350,8 @@ export class SimulatedTcpConnection implements TcpConnection {
   /** @internal Called once when the connection ended, either way. */
   onEnd: (() => void) | undefined;
 
-  /** The lanes exist from the first packet on (an idle connection of an idle fleet has none). */
-  private upLane: Lane | undefined;
-  private downLane: Lane | undefined;
-
-  private get up(): Lane {
-    return (this.upLane ??= new Lane(this.network, this.network.uplink));
-  }
-
-  private get down(): Lane {
-    return (this.downLane ??= new Lane(this.network, this.network.downlink));
-  }
+  /** Its two directions on the shared link. */
+  private readonly lanes: Lanes;
   private handlers: TcpHandlers | undefined;
   /** Arrived but not delivered: not attached yet, paused, or held. */
   private waiting: TcpEvent[] = [];
@@ -348,6 +371,7 @@ export class SimulatedTcpConnection implements TcpConnection {
   ) {
     this.local = inner.local;
     this.remote = inner.remote;
+    this.lanes = new Lanes(network);
   }
 
   attach(handlers: TcpHandlers): void {
@@ -355,12 +379,12 @@ export class SimulatedTcpConnection implements TcpConnection {
     this.inner.attach({
       data: (chunk) => {
         for (const piece of segments(chunk, this.network.conditions.bandwidthBps > 0)) {
-          this.down.send(piece.length, () => this.arrive({ kind: 'data', chunk: piece }));
+          this.lanes.down.send(piece.length, () => this.arrive({ kind: 'data', chunk: piece }));
         }
       },
       closed: (cause) => {
         this.peerEnding = true;
-        this.down.send(0, () => this.arrive({ kind: 'closed', cause }));
+        this.lanes.down.send(0, () => this.arrive({ kind: 'closed', cause }));
       },
     });
     this.flush();
@@ -374,7 +398,7 @@ export class SimulatedTcpConnection implements TcpConnection {
       (piece) =>
         new Promise<void>((resolve, reject) => {
           this.queuedUp += piece.length;
-          this.up.send(
+          this.lanes.up.send(
             piece.length,
             () => {
               this.queuedUp -= piece.length;
@@ -417,13 +441,13 @@ export class SimulatedTcpConnection implements TcpConnection {
     if (this.finished) return;
     this.stop();
     // The FIN follows the bytes still on their way up.
-    this.up.send(0, () => this.inner.close());
+    this.lanes.up.send(0, () => this.inner.close());
   }
 
   abort(): void {
     if (this.finished) return;
     this.stop();
-    this.up.clear();
+    this.lanes.up.clear();
     this.inner.abort();
   }
 
@@ -437,20 +461,20 @@ export class SimulatedTcpConnection implements TcpConnection {
     this.peerEnding = true;
     if (how === 'close') this.inner.close();
     else this.inner.abort();
-    this.down.send(0, () => this.arrive({ kind: 'closed', cause: how === 'close' ? 'remote' : 'reset' }));
+    this.lanes.down.send(0, () => this.arrive({ kind: 'closed', cause: how === 'close' ? 'remote' : 'reset' }));
     return true;
   }
 
   /** Bytes on their way, each direction. */
   get inFlight(): InFlight {
-    return { uplinkBytes: this.up.bytesQueued, downlinkBytes: this.down.bytesQueued };
+    return this.lanes.inFlight;
   }
 
   private stop(): void {
     this.finished = true;
     this.handlers = undefined;
     this.waiting = [];
-    this.down.clear();
+    this.lanes.down.clear();
     this.onEnd?.();
   }
 
@@ -510,17 +534,8 @@ class SimulatedTcpListener implements TcpListener {
 
 class SimulatedUdpSocket implements NetworkUdpSocket {
   readonly local: Endpoint;
-  /** The lanes exist from the first packet on (an idle connection of an idle fleet has none). */
-  private upLane: Lane | undefined;
-  private downLane: Lane | undefined;
-
-  private get up(): Lane {
-    return (this.upLane ??= new Lane(this.network, this.network.uplink));
-  }
-
-  private get down(): Lane {
-    return (this.downLane ??= new Lane(this.network, this.network.downlink));
-  }
+  /** Its two directions on the shared link. */
+  private readonly lanes: Lanes;
   private closed = false;
 
   constructor(
@@ -528,13 +543,14 @@ class SimulatedUdpSocket implements NetworkUdpSocket {
     private readonly network: SimulatedNetwork,
   ) {
     this.local = inner.local;
+    this.lanes = new Lanes(network);
   }
 
   attach(handlers: UdpHandlers): void {
     this.inner.attach({
       message: (data, from) => {
         if (this.network.conditions.down || this.network.holdingDelivery) return;
-        this.down.send(data.length, () => {
+        this.lanes.down.send(data.length, () => {
           if (!this.closed) handlers.message(data, from);
         });
       },
@@ -546,7 +562,7 @@ class SimulatedUdpSocket implements NetworkUdpSocket {
     // With the network down the datagram leaves the module and is lost, as UDP is.
     if (this.network.conditions.down) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.up.send(
+      this.lanes.up.send(
         data.length,
         () => this.inner.send(data, to).then(resolve, reject),
         () => resolve(),
@@ -557,8 +573,7 @@ class SimulatedUdpSocket implements NetworkUdpSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.up.clear();
-    this.down.clear();
+    this.lanes.clear();
     this.inner.close();
   }
 }

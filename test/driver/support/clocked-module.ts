@@ -6,7 +6,7 @@
 import { AtChannel } from '../../../src/driver/at-channel.js';
 import type { AtChannelOptions } from '../../../src/driver/at-types.js';
 import { FakeClock } from '../../../src/time/clock.js';
-import { createMemoryPair } from '../../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../../src/driver/transports/memory.js';
 
 export interface ClockedChannel {
   readonly clock: FakeClock;

@@ -10,8 +10,8 @@ import type { SocketMode } from '../../../src/driver/link-user.js';
 import type { ConfigOverrides } from '../../../src/emulator/config.js';
 import { EmulatedModem as EmulatedModem } from '../../../src/emulator/modem.js';
 import { RealNetwork } from '../../../src/emulator/network/real.js';
-import { createMemoryPair } from '../../../src/transport/client-memory.js';
-import { serveTcp } from '../../../src/transport/tcp-server.js';
+import { createMemoryPair } from '../../../src/driver/transports/memory.js';
+import { serveTcp } from '../../../src/emulator/serve/tcp.js';
 
 /** The escape guard of in-process transparent tests (emulator and driver agree on it). */
 export const TEST_GUARD_MS = 60;

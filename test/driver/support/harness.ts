@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
 import { escapeBytes } from '../../../src/at/escape.js';
-import { createMemoryPair } from '../../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../../src/driver/transports/memory.js';
 import { loadFixture, replayModule, type Chunking, type Replay } from './module-replay.js';
 
 export const CHUNKINGS: readonly Chunking[] = [

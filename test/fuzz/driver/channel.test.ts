@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AtChannel, type AtResponse, type CommandOptions, type PushBlock } from '../../../src/driver/at-channel.js';
 import { A76xxError, AtCommandError, AtTimeoutError, ChannelClosedError, ModuleResetError } from '../../../src/driver/errors.js';
-import { createMemoryPair } from '../../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../../src/driver/transports/memory.js';
 import { prng } from '../../driver/support/module-replay.js';
 import { within } from '../../driver/support/emulated.js';
 import { FUZZ_SEED, runs } from '../settings.js';

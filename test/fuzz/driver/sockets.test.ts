@@ -6,7 +6,7 @@ import { A76xxError, ModuleResetError } from '../../../src/driver/errors.js';
 import { SocketError } from '../../../src/driver/socket-errors.js';
 import type { TcpSocket } from '../../../src/driver/tcp-socket.js';
 import type { UdpSocket } from '../../../src/driver/udp-socket.js';
-import { createMemoryPair } from '../../../src/transport/client-memory.js';
+import { createMemoryPair } from '../../../src/driver/transports/memory.js';
 import { within } from '../../driver/support/emulated.js';
 import { FUZZ_SEED, runs } from '../settings.js';
 import { reported } from './failure.js';

@@ -2,6 +2,10 @@
  * An in-memory byte pipe with two ends, for tests: what one end writes, the other reads. Delivery is
  * asynchronous (next tick by default), as with a real port, and in order. Destroying or ending one
  * end ends the other, like a TCP peer closing.
+ *
+ * It lives with the driver's transports because it is one (`a76xx/driver` exports it, its `host` end
+ * is what a Modem opens); tests of the emulator borrow it as their host's wire, and the emulator
+ * itself never needs it (its `module` end is any ModuleSide's byte pipe).
  */
 import { Duplex } from 'node:stream';
 

@@ -1,5 +1,7 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { createServer, type Socket } from 'node:net';
+import { formatHostPort } from '../../common/host-port.js';
+import { listen } from '../../common/listen.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './endpoint.js';
 
 export interface TcpServeOptions {
   /** Address to listen on; loopback unless the user asks for more. */
@@ -93,19 +95,12 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
     options.onHostAttach?.(peer.remote);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: options.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const address = await listen(server, host, options.port);
   // Once listening, a server error (EMFILE on accept, …) costs one connection, not the process.
   server.on('error', (err) => options.log?.(`tcp: ${err.message}`));
   module.on('output', forward);
   const unfollow = followInputHold(module, onInputHold);
 
-  const address = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
     host: address.address,
@@ -125,7 +120,4 @@ export async function serveTcp(module: ModuleSide, options: TcpServeOptions): Pr
   };
 }
 
-/** `127.0.0.1:7070`, `[::1]:7070`. */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export { formatHostPort } from '../../common/host-port.js';

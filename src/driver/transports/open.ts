@@ -2,11 +2,11 @@
  * The driver's transports behind one `device` string:
  *   `/dev/ttyUSB2`, `/dev/pts/3`, `COM5`   serial port (any baud, default 115200)
  *   `tcp://127.0.0.1:7070`                the emulator's TCP port, or ser2net
- * Each resolves to a Duplex byte stream. Tests use `createMemoryPair()` (client-memory.ts) directly.
+ * Each resolves to a Duplex byte stream. Tests use `createMemoryPair()` (memory.ts) directly.
  */
 import type { Duplex } from 'node:stream';
-import { openSerialTransport, type SerialTransportOptions } from './client-serial.js';
-import { openTcpTransport, type TcpTransportOptions } from './client-tcp.js';
+import { openSerialTransport, type SerialTransportOptions } from './serial.js';
+import { openTcpTransport, type TcpTransportOptions } from './tcp.js';
 
 export type Transport = Duplex;
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { realClock, type Clock, type Timer } from '../time/clock.js';
-import type { ModuleSide } from './serve-endpoint.js';
+import { realClock, type Clock, type Timer } from '../../time/clock.js';
+import type { ModuleSide } from './endpoint.js';
 
 /**
  * Baud pacing of what the module prints: bytes leave at the serial line's rate, as from a UART,

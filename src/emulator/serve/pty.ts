@@ -1,7 +1,7 @@
 import { write as fsWrite } from 'node:fs';
 import { lstat, readlink, symlink, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './endpoint.js';
 
 export interface PtyServeOptions {
   /** Also make a symlink at this path to the `/dev/pts/N` device (an existing symlink is replaced). */

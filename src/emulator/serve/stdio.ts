@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './serve-endpoint.js';
+import { followInputHold, OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER, type ModuleSide, type ServedEndpoint } from './endpoint.js';
 
 export interface StdioServeOptions {
   /** Host → module bytes; `process.stdin` by default. */
