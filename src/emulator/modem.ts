@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { parseCommandLine, type AtCommand } from '../at/syntax.js';
 import { Params, ParamError } from '../at/params.js';
 import { RESULT_CODES } from '../at/result-codes.js';
-import { cmeText, IP_ERROR_TEXT_A76XX, IP_ERROR_TEXT_SIM7600 } from '../at/errors.js';
+import { cmeText } from '../at/errors.js';
 import { realClock, type Clock } from './clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from './config.js';
 import type { Dialect } from './dialect.js';
@@ -333,8 +333,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   /** `<err_info>` as text or number per CIPCCFG errMode (spec §5.1). */
   ipErrorInfo(code: number): string {
     if (this.state.ip.ccfg.errMode === 0) return String(code);
-    const table = this.dialect.family === 'sim7600' ? IP_ERROR_TEXT_SIM7600 : IP_ERROR_TEXT_A76XX;
-    return table[code] ?? String(code);
+    return this.dialect.ipErrorText[code] ?? String(code);
   }
 
   // ---------------------------------------------------------------- data phase (CIPSEND)

@@ -83,7 +83,7 @@ function cgdcontSet(ctx: CommandContext): Outcome {
 /** A76XX ends the read line with four empty fields, SIM7600 with `<ipv4_ctrl>,<request_type>` (spec §8). */
 function cgdcontLine(ctx: CommandContext, c: PdpContext): string {
   const head = `+CGDCONT: ${c.cid},"${c.type}","${c.apn}","${shownAddress(ctx.modem, c)}",${c.dComp},${c.hComp}`;
-  return ctx.modem.dialect.family === 'sim7600' ? `${head},${c.ipv4Ctrl ?? 0},${c.requestType ?? 0}` : `${head},,,,`;
+  return ctx.modem.dialect.cgdcontTail === 'ipv4-ctrl' ? `${head},${c.ipv4Ctrl ?? 0},${c.requestType ?? 0}` : `${head},,,,`;
 }
 
 // ---------------------------------------------------------------- CGACT / CGATT

@@ -14,7 +14,7 @@ import { MAX_READ as MAX_RAW_READ, MAX_HEX_READ } from '../../at/limits.js';
 
 const ciprxgetSet: Handler = (ctx) => {
   const p = ctx.params;
-  const mode = p.int(0, { min: 0, max: ctx.modem.dialect.family === 'sim7600' ? 4 : 5 });
+  const mode = p.int(0, { min: 0, max: ctx.modem.dialect.rxgetMaxMode });
   if (mode === 0 || mode === 1 || mode === 5) {
     p.atMost(1);
     socketService(ctx.modem).setRxMode(mode === 0 ? 0 : 1, mode === 5);
@@ -64,7 +64,7 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
 
 /** "No data" is err_info 22 on A76XX but 21 in the SIM7600 table (spec §5.1, §6 #24). */
 function noDataCode(ctx: CommandContext): number {
-  return ctx.modem.dialect.family === 'sim7600' ? IpErr.OperationFailed : IpErr.NoData;
+  return ctx.modem.dialect.rxgetNoDataErr;
 }
 
 export const rxgetCommands: CommandTable = {
@@ -75,7 +75,7 @@ export const rxgetCommands: CommandTable = {
       return OK;
     },
     test: (ctx) => {
-      const modes = ctx.modem.dialect.family === 'sim7600' ? '(0-4)' : '(0-5)';
+      const modes = `(0-${ctx.modem.dialect.rxgetMaxMode})`;
       ctx.info(`+CIPRXGET: ${modes},(0-9),(1-${MAX_RAW_READ})`);
       return OK;
     },

@@ -109,11 +109,11 @@ const ciptimeout: Handler = (ctx) => {
 
 /** CIPCCFG ranges per family (spec §2.2.13, §8): A76XX has 8 values and Ack fixed 0. */
 function ccfgRanges(ctx: CommandContext) {
-  const sim7600 = ctx.modem.dialect.family === 'sim7600';
+  const seven = ctx.modem.dialect.cipccfgValues === 7;
   return {
-    count: sim7600 ? 7 : 8,
-    ack: { min: 0, max: sim7600 ? 1 : 0 },
-    test: sim7600
+    count: ctx.modem.dialect.cipccfgValues,
+    ack: { min: 0, max: seven ? 1 : 0 },
+    test: seven
       ? '+CIPCCFG: (0-10),(0-1000),(0-1),(0-1),(0-1),(0-1),(500-120000)'
       : '+CIPCCFG: (0-10),(0-1000),(0),(0-1),(0-1),(0-1),(500-120000),(0-1)',
   };

@@ -61,7 +61,7 @@ export function openLink(modem: EmulatedModem, request: OpenRequest, receiver?: 
 function parseOpen(ctx: CommandContext, index: number): OpenRequest {
   const p = ctx.params;
   if (p.count < 2 || p.count > 5) throw new ParamError('2 to 5 parameters', 0);
-  const types: readonly LinkType[] = ctx.modem.dialect.family === 'sim7600' ? ['TCP', 'UDP'] : ['TCP', 'UDP', 'UDPSERVER'];
+  const types: readonly LinkType[] = ctx.modem.dialect.linkTypes;
   const type = p.oneOf(1, types);
   const hasPeer = !p.isEmpty(2) || !p.isEmpty(3);
   if (type === 'TCP') {
@@ -126,7 +126,7 @@ const cipopenRead: Handler = (ctx) => {
 };
 
 const cipopenTest: Handler = (ctx) => {
-  const types = ctx.modem.dialect.family === 'sim7600' ? '("TCP","UDP")' : '("TCP","UDP","UDPSERVER")';
+  const types = `(${ctx.modem.dialect.linkTypes.map((type) => `"${type}"`).join(',')})`;
   ctx.info(`+CIPOPEN: (0-9),${types}`);
   return OK;
 };
