@@ -5,7 +5,7 @@ import { RegStat, csStat, visibleSim } from '../emulator/radio/registration.js';
 import { changeAccessTechnology, changeOperator, changeSignal, changeSim, grantRegistration } from '../emulator/radio/world.js';
 import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';
 import type { Timer } from '../emulator/clock.js';
-import { loseNetwork, socketService, LINK_COUNT } from '../emulator/links.js';
+import { LINK_COUNT } from '../emulator/links.js';
 import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';
 import { URC_TIMINGS, type UrcTiming } from './line.js';
 import { ControlError, usageOf, type Args, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
@@ -59,13 +59,13 @@ const networkLoss: VerbSpec = {
   params: [{ name: 'for', kind: 'int', min: 1, max: 86_400_000, option: true, placeholder: 'MS', help: 'end the outage after this many ms' }],
   run(target, args) {
     const modem = target.modem;
-    const service = socketService(modem);
+    const service = modem.sockets;
     const net = modem.state.ip.net;
     const links = service.links.flatMap((l, i) => (l === undefined ? [] : [i]));
     outageTimers.get(target)?.cancel();
     outageTimers.delete(target);
     target.network?.set({ down: true });
-    loseNetwork(modem);
+    modem.loseNetwork();
     const forMs = args.optionalInt('for');
     if (forMs !== undefined && target.network !== undefined) {
       outageTimers.set(
@@ -94,7 +94,7 @@ function peerClose(name: string, how: PeerClose, summary: string): VerbSpec {
     params: [{ name: 'link', kind: 'int', min: 0, max: LINK_COUNT - 1, placeholder: 'N', help: 'the link number (0-9)' }],
     run(target, args) {
       const index = args.int('link');
-      const link = socketService(target.modem).links[index];
+      const link = target.modem.sockets.links[index];
       if (link === undefined || link.state !== 'open') throw conflict(`link ${index} is not open`);
       if (link.type !== 'TCP') throw conflict(`link ${index} is ${link.type}: only a TCP peer can close a link`);
       const connection = link.tcp;

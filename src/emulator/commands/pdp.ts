@@ -3,7 +3,7 @@ import { ERROR, OK, cme } from './types.js';
 import { Cme, cmeText } from '../../at/errors.js';
 import { RESULT_CODES } from '../../at/result-codes.js';
 import { ParamError } from '../../at/params.js';
-import type { EmulatedModem } from '../modem.js';
+import type { CommandModule } from './context.js';
 import type { PdpContext } from '../state.js';
 import { CME_OF_ESM_CAUSE } from '../radio/faults.js';
 import {
@@ -30,7 +30,7 @@ function definedContexts(ctx: CommandContext): PdpContext[] {
  * The address AT+CGDCONT? shows: A76XX the assigned one while active; SIM7600 always what was
  * written. No address written: the dialect's zero form (spec §2.1.15, §8).
  */
-function shownAddress(modem: EmulatedModem, context: PdpContext): string {
+function shownAddress(modem: CommandModule, context: PdpContext): string {
   const dialect = modem.dialect;
   if (context.active && dialect.cgdcontAddress === 'assigned') return contextAddress(modem, context.cid);
   if (context.address !== '') return context.address;

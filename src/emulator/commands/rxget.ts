@@ -1,6 +1,6 @@
 import { IpErr } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import { LINK_COUNT, socketService } from '../links.js';
+import { LINK_COUNT } from '../links.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
 import { OK } from './types.js';
 
@@ -17,7 +17,7 @@ const ciprxgetSet: Handler = (ctx) => {
   const mode = p.int(0, { min: 0, max: ctx.modem.dialect.rxgetMaxMode });
   if (mode === 0 || mode === 1 || mode === 5) {
     p.atMost(1);
-    socketService(ctx.modem).setRxMode(mode === 0 ? 0 : 1, mode === 5);
+    ctx.modem.sockets.setRxMode(mode === 0 ? 0 : 1, mode === 5);
     return OK;
   }
   try {
@@ -31,7 +31,7 @@ const ciprxgetSet: Handler = (ctx) => {
 /** `+CIPRXGET: 4,<link>,<rest>`; a closed or never-opened link simply has 0 (spec §2.2.5). */
 function pending(ctx: CommandContext): Outcome {
   const index = ctx.params.atMost(2).int(1, { min: 0, max: LINK_COUNT - 1 });
-  const rest = socketService(ctx.modem).rx[index]?.length ?? 0;
+  const rest = ctx.modem.sockets.rx[index]?.length ?? 0;
   ctx.info(`+CIPRXGET: 4,${index},${rest}`);
   return OK;
 }
@@ -47,7 +47,7 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
   const index = p.int(1, { min: 0, max: LINK_COUNT - 1 });
   const max = form === 'raw' ? MAX_RAW_READ : MAX_HEX_READ;
   const length = p.int(2, { min: 1, max }, max);
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const got = service.read(index, length);
   if (got === undefined) return ctx.ipError(noDataCode(ctx));
   const rest = service.rx[index]?.length ?? 0;
