@@ -6,7 +6,7 @@ import type { TransparentMode } from '../transparent.js';
 
 /**
  * The module as command handlers see it (`ctx.modem`): its state and settings, its URC sink and
- * clock, and the parts it owns. `CommandModule` is one; handlers never import it, so a handler can
+ * clock, and the parts it owns. `EmulatedModem` is one; handlers never import it, so a handler can
  * be run against any object of this shape.
  */
 export interface CommandModule extends RadioPort {
