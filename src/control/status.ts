@@ -1,5 +1,4 @@
 import { csStat, psStat } from '../emulator/radio/registration.js';
-import { socketService } from '../emulator/links.js';
 import type { Endpoint } from '../emulator/network/types.js';
 import { SimulatedTcpConnection } from '../emulator/network/simulated.js';
 import type { JsonObject, JsonValue } from './params.js';
@@ -15,7 +14,7 @@ const hostPort = (e: Endpoint | undefined): JsonValue => (e === undefined ? null
 export function statusOf(target: ControlTarget): JsonObject {
   const { modem, line, network } = target;
   const state = modem.state;
-  const service = socketService(modem);
+  const service = modem.sockets;
   const links: JsonValue[] = [];
   service.links.forEach((link, index) => {
     if (link === undefined) return;

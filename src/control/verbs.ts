@@ -5,7 +5,6 @@ import { RegStat, csStat, visibleSim } from '../emulator/radio/registration.js';
 import { changeAccessTechnology, changeOperator, changeSignal, changeSim, grantRegistration } from '../emulator/radio/world.js';
 import { TIMING_NAMES, TIMING_PROFILES, type TimingName } from '../emulator/radio/timing.js';
 import { LINK_COUNT } from '../at/limits.js';
-import { loseNetwork, socketService } from '../emulator/links.js';
 import { SimulatedTcpConnection, type NetworkConditions, type PeerClose, type SimulatedNetwork } from '../emulator/network/simulated.js';
 import { URC_TIMINGS, type UrcTiming } from './line.js';
 import { ControlError, usageOf, type JsonObject, type JsonValue, type ParamSpec } from './params.js';
@@ -43,11 +42,11 @@ const networkLoss: VerbSpec = {
   params: [{ name: 'for', kind: 'int', min: 1, max: 86_400_000, option: true, placeholder: 'MS', help: 'end the outage after this many ms' }],
   run(target, args) {
     const modem = target.modem;
-    const service = socketService(modem);
+    const service = modem.sockets;
     const net = modem.state.ip.net;
     const links = service.links.flatMap((l, i) => (l === undefined ? [] : [i]));
     target.outage.begin();
-    loseNetwork(modem);
+    modem.loseNetwork();
     const forMs = args.optionalInt('for');
     if (forMs !== undefined) target.outage.endAfter(forMs);
     return { net, droppedLinks: links, outage: target.network === undefined ? false : forMs ?? 'until network-restore' };
@@ -68,7 +67,7 @@ function peerClose(name: string, how: PeerClose, summary: string): VerbSpec {
     params: [{ name: 'link', kind: 'int', min: 0, max: LINK_COUNT - 1, placeholder: 'N', help: 'the link number (0-9)' }],
     run(target, args) {
       const index = args.int('link');
-      const link = socketService(target.modem).links[index];
+      const link = target.modem.sockets.links[index];
       if (link === undefined || link.state !== 'open') throw conflict(`link ${index} is not open`);
       if (link.type !== 'TCP') throw conflict(`link ${index} is ${link.type}: only a TCP peer can close a link`);
       const connection = link.tcp;

@@ -1,3 +1,5 @@
+import { IP_ERROR_TEXT_A76XX, IP_ERROR_TEXT_SIM7600, IpErr } from '../at/errors.js';
+
 /**
  * Every point where real modules, the application note and the SIM7600 family disagree (spec §6,
  * §8, §9, §11), in one table. Handlers read `modem.dialect.<choice>`; they never test a dialect name.
@@ -6,8 +8,20 @@ export type DialectName = 'a76xx' | 'app-note' | 'sim7600';
 
 export interface Dialect {
   readonly name: DialectName;
-  /** Module family: decides boot URCs, CIPRXGET modes 0–5 vs 0–4, CIPCCFG 8 vs 7 values, err_info table. */
+  /** Module family (what the fields below were taken from; handlers read the fields, not this). */
   readonly family: 'a76xx' | 'sim7600';
+  /** `<err_info>` texts of `+IP ERROR:` with CIPCCFG errMode 1, by code (spec §5.1, §6 #24). */
+  readonly ipErrorText: readonly string[];
+  /** Link types AT+CIPOPEN takes (spec §2.2.3, §8): A76XX has UDPSERVER, SIM7600 does not. */
+  readonly linkTypes: readonly ('TCP' | 'UDP' | 'UDPSERVER')[];
+  /** Highest AT+CIPRXGET mode: 5 (A76XX: 1 with source addresses) or 4 (SIM7600) (spec §2.2.5, §8). */
+  readonly rxgetMaxMode: 4 | 5;
+  /** `<err_info>` of CIPRXGET=2/3 with nothing buffered: 22 "no data" (A76XX) or 21 (SIM7600 table) (spec §5.1, §6 #24). */
+  readonly rxgetNoDataErr: number;
+  /** AT+CIPCCFG values: 8 with `<Ack>` fixed 0 (A76XX) or 7 with `<Ack>` 0–1 (SIM7600) (spec §2.2.13, §8). */
+  readonly cipccfgValues: 7 | 8;
+  /** End of an AT+CGDCONT? line: four empty fields (A76XX) or `<ipv4_ctrl>,<request_type>` (SIM7600) (spec §8). */
+  readonly cgdcontTail: 'empty-fields' | 'ipv4-ctrl';
   /** Lines printed after power-on / reset (spec §1.7). */
   readonly bootUrcs: readonly string[];
   /** `+CIPEVENT:` (real) or `+CIP EVENT:` (application note) (spec §6 #4). */
@@ -81,6 +95,12 @@ const SIM7600_BAUD_RATES = [
 const A76XX: Dialect = {
   name: 'a76xx',
   family: 'a76xx',
+  ipErrorText: IP_ERROR_TEXT_A76XX,
+  linkTypes: ['TCP', 'UDP', 'UDPSERVER'],
+  rxgetMaxMode: 5,
+  rxgetNoDataErr: IpErr.NoData,
+  cipccfgValues: 8,
+  cgdcontTail: 'empty-fields',
   bootUrcs: ['*ATREADY: 1', '+CPIN: READY', 'SMS DONE', '+CGEV: EPS PDN ACT 1', 'PB DONE'],
   cipEventPrefix: '+CIPEVENT:',
   prompt: '>',
@@ -117,6 +137,12 @@ export const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
     ...A76XX,
     name: 'sim7600',
     family: 'sim7600',
+    ipErrorText: IP_ERROR_TEXT_SIM7600,
+    linkTypes: ['TCP', 'UDP'],
+    rxgetMaxMode: 4,
+    rxgetNoDataErr: IpErr.OperationFailed,
+    cipccfgValues: 7,
+    cgdcontTail: 'ipv4-ctrl',
     bootUrcs: ['RDY', '+CPIN: READY', 'SMS DONE', 'PB DONE'],
     atiManufacturer: 'SIMCOM INCORPORATED',
     baudRates: SIM7600_BAUD_RATES,

@@ -1,5 +1,7 @@
 import type { Timer } from './clock.js';
-import type { EmulatedModem } from './modem.js';
+import { lifeTimeout } from './life.js';
+import { openOnSlot } from './link-open.js';
+import type { SocketPort } from './module-port.js';
 import type { IpState } from './state.js';
 import {
   asNetworkError,
@@ -86,10 +88,6 @@ export class SocketService {
   }
 
   readonly servers: (ServerSlot | undefined)[] = new Array<ServerSlot | undefined>(SERVER_COUNT).fill(undefined);
-  /** Bumped on reboot: completions of an earlier life print nothing. */
-  private generation = 0;
-  /** Created on the first timer (an idle modem has none). */
-  private timers: Set<Timer> | undefined;
   private netTimer: Timer | undefined;
 
   /**
@@ -99,10 +97,8 @@ export class SocketService {
    */
   udpDroppedForHost = 0;
 
-  constructor(private readonly modem: EmulatedModem) {
-    modem.on('reset', () => this.reset());
-    modem.on('output-pressure', (full) => this.followHostPressure(full));
-  }
+  /** The module calls `reset()` when a life ends and `followHostPressure()` when its output pressure changes. */
+  constructor(private readonly modem: SocketPort) {}
 
   /** Whether what `link` receives goes to the host at once (push mode, transparent) rather than to a buffer. */
   private deliversToHost(link: Link): boolean {
@@ -113,7 +109,7 @@ export class SocketService {
    * The host stopped reading (or too much is held behind a prompt): stop reading the links whose
    * data would go to it, so their peers feel TCP back-pressure; read them again once it drains.
    */
-  private followHostPressure(full: boolean): void {
+  followHostPressure(full: boolean): void {
     for (const link of this.links) {
       if (link === undefined || link.state !== 'open') continue;
       link.holdReading('host', full && this.deliversToHost(link));
@@ -142,21 +138,9 @@ export class SocketService {
 
   // ---------------------------------------------------------------- time
 
-  /** A timer on the modem's clock that is dropped on reboot. */
+  /** A timer on the modem's clock that dies with the module's current life. */
   schedule(ms: number, fn: () => void): Timer {
-    const generation = this.generation;
-    const timer = this.modem.clock.setTimeout(() => {
-      this.timers?.delete(handle);
-      if (generation === this.generation) fn();
-    }, ms);
-    const handle: Timer = {
-      cancel: () => {
-        timer.cancel();
-        this.timers?.delete(handle);
-      },
-    };
-    (this.timers ??= new Set()).add(handle);
-    return handle;
+    return lifeTimeout(this.modem.clock, this.modem.life, ms, fn);
   }
 
   /** `promise`, or a `timeout` NetworkError after `ms` on the modem's clock. */
@@ -257,25 +241,11 @@ export class SocketService {
    * once; the promise gives the `<err>` of `+CIPOPEN: <n>,<err>` (0 connected, 1 refused/failed,
    * 6 local port in use, 10 timeout, 11 DNS), or undefined after a reboot (print nothing).
    */
-  async openTcp(index: number, request: TcpOpenRequest): Promise<number | undefined> {
-    const generation = this.generation;
+  openTcp(index: number, request: TcpOpenRequest): Promise<number | undefined> {
     const link = new Link(index, 'TCP');
-    makeTransparent(link, request.receiver);
-    this.take(link, false);
-    const abort = new AbortController();
-    let timedOut = false;
-    link.abortOpen = () => abort.abort();
-    const timer = this.schedule(this.ip.timeouts.cipopen, () => {
-      timedOut = true;
-      abort.abort();
-    });
-    const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(new NetworkError('aborted', 'open aborted')), { once: true });
-    });
-    aborted.catch(() => {});
-    try {
-      const network = this.network;
-      if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
+    this.take(link, request.receiver, false);
+    return openOnSlot(this, this.modem.life, link, this.ip.timeouts.cipopen, async (signal, aborted) => {
+      const network = this.requireNetwork();
       const address = await Promise.race([network.resolve(request.host), aborted]);
       link.remote = { address, port: request.port };
       const [keepAlive, idleMinutes] = this.ip.keepalive;
@@ -284,76 +254,52 @@ export class SocketService {
         port: request.port,
         ...(request.localPort ? { localPort: request.localPort } : {}),
         ...(keepAlive === 1 ? { keepAliveMs: idleMinutes * 60_000 } : {}),
-        signal: abort.signal,
+        signal,
       });
-      timer.cancel();
-      link.abortOpen = undefined;
-      // A close, a network loss or the timeout may abort the open just as the connect completes.
-      if (generation !== this.generation || this.links[index] !== link || abort.signal.aborted) {
-        connection.abort();
-        if (generation !== this.generation) return undefined;
-        if (this.links[index] === link) this.links[index] = undefined;
-        return timedOut ? Err.Timeout : Err.NetworkFailure;
-      }
-      link.tcp = connection;
-      link.localPort = connection.local.port;
-      link.state = 'open';
-      this.attachTcp(link, connection);
-      return Err.Ok;
-    } catch (err) {
-      timer.cancel();
-      link.abortOpen = undefined;
-      if (generation !== this.generation) return undefined;
-      if (this.links[index] === link) this.links[index] = undefined;
-      return timedOut ? Err.Timeout : openErr(err);
-    }
+      return {
+        discard: () => connection.abort(),
+        attach: () => {
+          link.tcp = connection;
+          link.localPort = connection.local.port;
+          this.attachTcp(link, connection);
+        },
+      };
+    });
   }
 
   /**
    * Open a UDP (or UDPSERVER) link bound to `localPort`, with an optional fixed peer. The host
    * sees the result synchronously (`+CIPOPEN: <n>,<err>` before OK/ERROR).
    */
-  async openUdp(
+  openUdp(
     index: number,
     type: 'UDP' | 'UDPSERVER',
     localPort: number,
     peer?: { host: string; port: number },
     receiver?: LinkReceiver,
   ): Promise<number | undefined> {
-    const generation = this.generation;
     const link = new Link(index, type);
-    makeTransparent(link, receiver);
-    this.take(link, this.ip.ccfg.udpRecvMode === 1);
     // A network loss or a reboot while the peer's name resolves cancels the open, as for TCP.
-    const abort = new AbortController();
-    link.abortOpen = () => abort.abort();
-    const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(new NetworkError('aborted', 'open aborted')), { once: true });
-    });
-    aborted.catch(() => {});
-    try {
-      const network = this.network;
-      if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
+    this.take(link, receiver, this.ip.ccfg.udpRecvMode === 1);
+    return openOnSlot(this, this.modem.life, link, undefined, async (_signal, aborted) => {
+      const network = this.requireNetwork();
       if (peer !== undefined) link.remote = { address: await Promise.race([this.resolveName(peer.host), aborted]), port: peer.port };
       const socket = await network.bindUdp({ port: localPort });
-      link.abortOpen = undefined;
-      if (generation !== this.generation || this.links[index] !== link || abort.signal.aborted) {
-        socket.close();
-        if (generation !== this.generation) return undefined;
-        if (this.links[index] === link) this.links[index] = undefined;
-        return Err.NetworkFailure;
-      }
-      link.udp = socket;
-      link.localPort = socket.local.port;
-      link.state = 'open';
-      socket.attach({ message: (data, from) => this.received(link, data, from) });
-      return Err.Ok;
-    } catch (err) {
-      link.abortOpen = undefined;
-      if (generation !== this.generation) return undefined;
-      if (this.links[index] === link) this.links[index] = undefined;
-      return openErr(err);
-    }
+      return {
+        discard: () => socket.close(),
+        attach: () => {
+          link.udp = socket;
+          link.localPort = socket.local.port;
+          socket.attach({ message: (data, from) => this.received(link, data, from) });
+        },
+      };
+    });
+  }
+
+  private requireNetwork(): Network {
+    const network = this.network;
+    if (network === undefined) throw new NetworkError('unreachable', 'no network backend');
+    return network;
   }
 
   /**
@@ -369,8 +315,7 @@ export class SocketService {
       return undefined;
     }
     const link = new Link(index, 'TCP', serverIndex);
-    makeTransparent(link, options.receiver);
-    this.take(link, false);
+    this.take(link, options.receiver, false);
     link.remote = connection.remote;
     link.localPort = connection.local.port;
     link.tcp = connection;
@@ -379,7 +324,9 @@ export class SocketService {
     return link;
   }
 
-  private take(link: Link, datagrams: boolean): void {
+  /** Put `link` in its slot, transparent from birth with a `receiver`. */
+  private take(link: Link, receiver: LinkReceiver | undefined, datagrams: boolean): void {
+    makeTransparent(link, receiver);
     this.links[link.index] = link;
     // Reusing the slot discards what the previous link left unread (spec §3.3).
     // Fresh buffers are empty and not datagram-bounded: nothing to reset until they exist.
@@ -533,10 +480,8 @@ export class SocketService {
     receiver?.closed(reason);
   }
 
-  /** Reboot: everything closes silently; buffers and timers are dropped. */
-  private reset(): void {
-    this.generation++;
-    for (const timer of [...(this.timers ?? [])]) timer.cancel();
+  /** The life ended (reboot, power-off): everything closes silently; buffers are dropped (timers died with the life). */
+  reset(): void {
     this.netTimer = undefined;
     for (const link of this.links) {
       if (link === undefined) continue;
@@ -637,35 +582,12 @@ export class SocketService {
   }
 }
 
-/** `<err>` of `+CIPOPEN:` for a failed open (spec §5.2 emulator mapping). */
-function openErr(err: unknown): number {
-  switch (asNetworkError(err).code) {
-    case 'not-found':
-      return Err.DnsFailed;
-    case 'address-in-use':
-      return Err.BindFailed;
-    case 'timeout':
-      return Err.Timeout;
-    default:
-      return Err.NetworkFailure;
-  }
+/** The socket service a modem owns (`EmulatedModem.sockets`). */
+export function socketService(modem: { readonly sockets: SocketService }): SocketService {
+  return modem.sockets;
 }
 
-const services = new WeakMap<EmulatedModem, SocketService>();
-
-/** The socket service of a modem (created on first use; it follows the modem's reboots). */
-export function socketService(modem: EmulatedModem): SocketService {
-  let service = services.get(modem);
-  if (service === undefined) {
-    service = new SocketService(modem);
-    services.set(modem, service);
-  }
-  return service;
-}
-
-/** Drop the modem's PDP context as the network would (control API / fault injection, detach). */
-export function loseNetwork(modem: EmulatedModem): void {
-  socketService(modem).loseNetwork();
-  // The SSL service rides on the same PDP context (docs/ssl-spec.md §6: +CCH: CCHSTOP).
-  modem.ssl.loseNetwork();
+/** Drop the modem's PDP context as the network would (`EmulatedModem.loseNetwork`). */
+export function loseNetwork(modem: { loseNetwork(): void }): void {
+  modem.loseNetwork();
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { parseCommandLine, type AtCommand } from '../at/syntax.js';
 import { Params, ParamError } from '../at/params.js';
 import { RESULT_CODES } from '../at/result-codes.js';
-import { cmeText, IP_ERROR_TEXT_A76XX, IP_ERROR_TEXT_SIM7600 } from '../at/errors.js';
+import { cmeText } from '../at/errors.js';
 import { realClock, type Clock } from './clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from './config.js';
 import type { Dialect } from './dialect.js';
@@ -13,25 +13,29 @@ import { PortOutput } from './port-output.js';
 
 export { HELD_URC_HIGH_WATER, HELD_URC_LIMIT } from './port-output.js';
 import { powerOnState, type ModemState } from './state.js';
-import { COMMANDS, LENIENT_ALIASES, S_REGISTER_KEY } from './commands/index.js';
+import { COMMANDS, findCommand } from './commands/index.js';
+import { InputHolds } from './input-holds.js';
 import {
   ERROR,
   NONE,
   OK,
   type CommandContext,
+  type CommandSpec,
   type DataRequest,
   type DataResult,
   type Outcome,
 } from './commands/types.js';
 import type { Network } from './network/types.js';
 import { bootSequence } from './radio/boot.js';
+import { RadioTimers } from './radio/timers.js';
 import { SslService } from './ssl/service.js';
+import { SocketService } from './links.js';
+import { TransparentMode } from './transparent.js';
+import { newLife, type LifeEnd } from './life.js';
+import type { DataModeHandler, EmulatedModemEvents } from './module-port.js';
 import { errorDetail } from '../common/errors.js';
 
-/** Receives every byte the host sends while the port is in data (transparent) mode. */
-export interface DataModeHandler {
-  input(bytes: Buffer): void;
-}
+export type { DataModeHandler, EmulatedModemEvents } from './module-port.js';
 
 export interface EmulatedModemOptions {
   config?: EmulatorConfig | ConfigOverrides;
@@ -39,26 +43,8 @@ export interface EmulatedModemOptions {
   network?: Network;
   /** Diagnostics that are not on the wire (handler exceptions, …). */
   log?: (message: string) => void;
-}
-
-export interface EmulatedModemEvents {
-  /** Bytes for the host, in order. */
-  output: [Buffer];
-  /** The module was reset (reboot, CFUN=1,1): services drop their sockets. */
-  reset: [];
-  /** DTR changed (true = asserted). */
-  dtr: [boolean];
-  /**
-   * Input hold changed: true while the module wants the host to stop sending (RTS/CTS as the
-   * transports can give it), false once it may send again. See `holdInput`.
-   */
-  'input-hold': [boolean];
-  /**
-   * Output pressure changed: true while what the module has for the host cannot leave (the host
-   * stopped reading, or too much is held behind a prompt); the socket service then stops reading
-   * its links (see `setOutputPressure`, `outputPressure`).
-   */
-  'output-pressure': [boolean];
+  /** The commands the module answers, by upper-case name (default: the standard table, commands/index.ts). */
+  commands?: ReadonlyMap<string, CommandSpec>;
 }
 
 /**
@@ -89,6 +75,15 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
 
   /** Diagnostics that are not on the wire (handler exceptions, bytes a full link lost, …). */
   readonly log: (message: string) => void;
+  /** The socket service: ten links, four servers, NETOPEN, receive buffers (links.ts). */
+  readonly sockets: SocketService;
+  /** Transparent mode on link 0 (transparent.ts). */
+  readonly transparent: TransparentMode;
+  /** Timers of the radio (boot steps, AUTOCSQ, pings, NTP, a scheduled reboot); they die with the life. */
+  readonly radioTimers: RadioTimers;
+  private readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** The current life (life.ts): aborted by `reboot()` and `powerOff()`, renewed by `reboot()`. */
+  private lifeController = newLife();
   private editor = new LineEditor();
   private readonly inbox = new InputQueue();
   /** Command-mode bytes this turn of the event loop may still process (COMMAND_BYTES_PER_TURN). */
@@ -107,14 +102,13 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
       this.holdInput(HOST_NOT_READING_REASON, hostStalled);
       if (full === this.pressureReported) return;
       this.pressureReported = full;
+      this.sockets.followHostPressure(full);
       this.emit('output-pressure', full);
     },
     log: (message) => this.log(message),
   });
   private pressureReported = false;
   private busy = false;
-  /** Bumped by `reboot()`: a command of an earlier life prints nothing more and holds nothing up. */
-  private life = 0;
   private responseOpen = false;
   private dataPhase: DataPhase | undefined;
   private dataMode: DataModeHandler | undefined;
@@ -122,7 +116,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   /** The input push after which the last `>` prompt or `CONNECT` went out. */
   private promptAfterPush = 0;
   /** Why input is held (see `holdInput`); empty when the host may send. */
-  private readonly inputHolds = new Set<string>();
+  private readonly inputHolds = new InputHolds((held) => this.emit('input-hold', held));
 
   constructor(options: EmulatedModemOptions = {}) {
     super();
@@ -134,6 +128,10 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
     this.network = options.network;
     this.log = options.log ?? (() => {});
     this.state = powerOnState(this.config);
+    this.commands = options.commands ?? COMMANDS;
+    this.sockets = new SocketService(this);
+    this.transparent = new TransparentMode(this, this.sockets);
+    this.radioTimers = new RadioTimers(this.clock, () => this.life);
   }
 
   private sslService: SslService | undefined;
@@ -141,6 +139,23 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   /** The SSL service (AT+CSSLCFG, AT+CCERT*, AT+CCH*), made on first use; its certificate files survive reboots. */
   get ssl(): SslService {
     return (this.sslService ??= new SslService(this));
+  }
+
+  /**
+   * The signal of the module's current life: everything scheduled in a life (timers, opens,
+   * handshakes) stops when it aborts, at a reboot or power-off.
+   */
+  get life(): AbortSignal {
+    return this.lifeController.signal;
+  }
+
+  /**
+   * Whether the module rebooted since `life` (a newer life began): what a command of it would still
+   * print is cut off. A power-off ends a life without beginning one: the command that powered the
+   * module off still prints its result code.
+   */
+  private rebootedSince(life: AbortSignal): boolean {
+    return life !== this.life;
   }
 
   get dialect(): Dialect {
@@ -180,7 +195,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
       const life = this.life;
       setImmediate(() => {
         this.resumeScheduled = false;
-        if (this.life === life) this.pump();
+        if (!this.rebootedSince(life)) this.pump();
       });
     }
     this.flushEcho();
@@ -261,7 +276,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
       this.log(`internal error on AT${body}: ${errorDetail(err)}`);
       outcome = ERROR;
     }
-    if (this.life !== life) return; // the module rebooted meanwhile: the command died with it
+    if (this.rebootedSince(life)) return; // the module rebooted meanwhile: the command died with it
     this.writeFinal(outcome);
     this.out.endBurst();
     this.busy = false;
@@ -270,7 +285,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
     this.pump();
   }
 
-  private async runCommands(body: string, life: number): Promise<Outcome> {
+  private async runCommands(body: string, life: AbortSignal): Promise<Outcome> {
     let commands: AtCommand[];
     try {
       commands = parseCommandLine(body);
@@ -278,17 +293,15 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
       return ERROR;
     }
     for (const command of commands) {
-      if (this.life !== life) return NONE;
+      if (this.rebootedSince(life)) return NONE;
       const outcome = await this.dispatch(command, life);
       if (outcome.kind !== 'ok') return outcome;
     }
     return OK;
   }
 
-  private async dispatch(command: AtCommand, life: number): Promise<Outcome> {
-    const key = /^S\d+$/.test(command.name) ? S_REGISTER_KEY : command.name;
-    const spec = COMMANDS.get(key) ?? this.aliasOf(key);
-    const handler = spec?.[command.form];
+  private async dispatch(command: AtCommand, life: AbortSignal): Promise<Outcome> {
+    const handler = findCommand(this.commands, command.name, this.dialect.lenientAliases)?.[command.form];
     if (handler === undefined) return ERROR;
     try {
       return await handler(this.contextFor(command, life));
@@ -298,17 +311,13 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
     }
   }
 
-  private aliasOf(name: string) {
-    const target = this.dialect.lenientAliases ? LENIENT_ALIASES.get(name) : undefined;
-    return target === undefined ? undefined : COMMANDS.get(target);
-  }
-
   /** A handler's view of the port; once the module rebooted, a handler still running is cut off. */
-  private contextFor(command: AtCommand, life: number): CommandContext {
+  private contextFor(command: AtCommand, life: AbortSignal): CommandContext {
     const modem = this;
-    const alive = () => this.life === life;
+    const alive = () => !this.rebootedSince(life);
     return {
       modem,
+      life,
       state: this.state,
       command,
       params: new Params(command.params),
@@ -333,8 +342,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   /** `<err_info>` as text or number per CIPCCFG errMode (spec §5.1). */
   ipErrorInfo(code: number): string {
     if (this.state.ip.ccfg.errMode === 0) return String(code);
-    const table = this.dialect.family === 'sim7600' ? IP_ERROR_TEXT_SIM7600 : IP_ERROR_TEXT_A76XX;
-    return table[code] ?? String(code);
+    return this.dialect.ipErrorText[code] ?? String(code);
   }
 
   // ---------------------------------------------------------------- data phase (CIPSEND)
@@ -411,16 +419,12 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
    * already under way are still taken: this is flow control, not a gate.
    */
   holdInput(reason: string, on: boolean): void {
-    const before = this.inputHolds.size > 0;
-    if (on) this.inputHolds.add(reason);
-    else this.inputHolds.delete(reason);
-    const after = this.inputHolds.size > 0;
-    if (before !== after) this.emit('input-hold', after);
+    this.inputHolds.set(reason, on);
   }
 
   /** True while some reason holds the host's input (see `holdInput`). */
   get inputHeld(): boolean {
-    return this.inputHolds.size > 0;
+    return this.inputHolds.held;
   }
 
   // ---------------------------------------------------------------- DTR
@@ -535,21 +539,43 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
     this.out.write(bytes);
   }
 
-  // ---------------------------------------------------------------- reset
+  // ---------------------------------------------------------------- life
+
+  /** Drop the PDP context as the network would (control API, fault injection, detach): sockets and SSL sessions die. */
+  loseNetwork(): void {
+    this.sockets.loseNetwork();
+    // The SSL service rides on the same PDP context (docs/ssl-spec.md §6: +CCH: CCHSTOP).
+    this.sslService?.loseNetwork();
+  }
+
+  /** End the current life: its timers stop, its parts drop their sockets silently. */
+  private endLife(how: LifeEnd): void {
+    if (!this.life.aborted) this.lifeController.abort(how);
+    this.sockets.reset();
+    this.sslService?.reset();
+  }
+
+  /**
+   * AT+CPOF: the life ends without a new one (input is lost until `reboot()` powers the module on);
+   * the command that powered it off still ends with its result code.
+   */
+  powerOff(): void {
+    this.state.poweredOff = true;
+    this.endLife('power-off');
+    this.emit('reset');
+  }
 
   /** Reboot: drop every connection, restore power-on state, print the boot URCs. */
   reboot(): void {
     // What the old life printed still goes out, before the boot URCs.
     this.flushEcho();
     this.out.endBurst();
-    this.life++;
+    this.endLife('reboot');
+    this.lifeController = newLife();
     this.emit('reset');
     this.dataMode = undefined;
     // Whatever held the host's input died with the old life.
-    if (this.inputHolds.size > 0) {
-      this.inputHolds.clear();
-      this.emit('input-hold', false);
-    }
+    this.inputHolds.clear();
     if (this.dataPhase !== undefined) {
       const phase = this.dataPhase;
       this.dataPhase = undefined;

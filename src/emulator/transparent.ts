@@ -1,7 +1,7 @@
 import { RESULT_CODES } from '../at/result-codes.js';
 import { DEFAULT_ESCAPE_TIMING, EscapeDetector } from './escape-detector.js';
-import { RX_BUFFER_LIMIT, TRANSMIT_QUEUE_LIMIT, socketService, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
-import type { DataModeHandler, EmulatedModem } from './modem.js';
+import { RX_BUFFER_LIMIT, TRANSMIT_QUEUE_LIMIT, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
+import type { DataModeHandler, DataModePort } from './module-port.js';
 import type { TcpConnection } from './network/types.js';
 import { Packetizer } from './packetizer.js';
 
@@ -60,17 +60,52 @@ export const CONNECT_FAIL_NUMERIC = RESULT_CODES['NO CARRIER'];
 
 type Phase = 'connecting' | 'data' | 'command' | 'closed';
 
-const sessions = new WeakMap<EmulatedModem, TransparentSession>();
+/**
+ * The modem's transparent mode (`EmulatedModem.transparent`): the one session it can have, if
+ * link 0 is (being) used transparently.
+ */
+export class TransparentMode {
+  /** The session in progress, if any. */
+  session: TransparentSession | undefined;
 
-/** The modem's transparent session, if link 0 is (being) used transparently. */
-export function transparentSession(modem: EmulatedModem): TransparentSession | undefined {
-  return sessions.get(modem);
+  constructor(
+    private readonly modem: DataModePort,
+    private readonly service: SocketService,
+  ) {}
+
+  /** A new session for link 0; the caller checked that link 0 is free. */
+  begin(): TransparentSession {
+    const session: TransparentSession = new TransparentSession(this.modem, this.service, () => {
+      if (this.session === session) this.session = undefined;
+    });
+    this.session = session;
+    return session;
+  }
+
+  /**
+   * Server 0 in transparent mode accepted `connection`: it becomes link 0 and the port goes to data
+   * mode after `+CLIENT: 0,0,<ip>:<port>` and `CONNECT <baud>` (spec §2.2.14, AN§3.4.1). Only one
+   * transparent connection exists at a time: while link 0 is in use the newcomer is reset.
+   */
+  accept(connection: TcpConnection, serverIndex: number, clientText: string): void {
+    if (this.service.links[0] !== undefined || this.session !== undefined) {
+      connection.abort();
+      return;
+    }
+    const session = this.begin();
+    const link = this.service.adopt(connection, serverIndex, { receiver: session });
+    if (link === undefined) {
+      session.abandon();
+      return;
+    }
+    session.bind(link);
+    session.connectAfter(`+CLIENT: ${link.index},${serverIndex},${clientText}`);
+  }
 }
 
 export class TransparentSession implements LinkReceiver, DataModeHandler {
   private phase: Phase = 'connecting';
   private link: Link | undefined;
-  private readonly service: SocketService;
   private readonly detector: EscapeDetector;
   private readonly packetizer: Packetizer;
   /** Link bytes not written to the host yet: before `CONNECT`, or in command mode after `+++`. */
@@ -85,8 +120,12 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** UART bytes lost since the queue went over TRANSMIT_QUEUE_LIMIT (reported when it ends). */
   private lostBytes = 0;
 
-  private constructor(private readonly modem: EmulatedModem) {
-    this.service = socketService(modem);
+  /** Made by `TransparentMode.begin`; `ended` frees the mode's slot when the session is over. */
+  constructor(
+    private readonly modem: DataModePort,
+    private readonly service: SocketService,
+    private readonly ended: () => void,
+  ) {
     this.detector = new EscapeDetector(
       modem.clock,
       { data: (bytes) => this.packetizer.push(bytes), escape: () => this.escape() },
@@ -100,13 +139,6 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
       () => this.link?.tcp !== undefined,
     );
     modem.on('dtr', this.onDtr);
-  }
-
-  /** A new session for link 0; the caller checked that link 0 is free. */
-  static begin(modem: EmulatedModem): TransparentSession {
-    const session = new TransparentSession(modem);
-    sessions.set(modem, session);
-    return session;
   }
 
   /** The open failed (or the modem rebooted meanwhile): forget the session. */
@@ -342,27 +374,6 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     this.packetizer.discard();
     this.stopWaiting?.();
     this.modem.off('dtr', this.onDtr);
-    if (sessions.get(this.modem) === this) sessions.delete(this.modem);
+    this.ended();
   }
-}
-
-/**
- * Server 0 in transparent mode accepted `connection`: it becomes link 0 and the port goes to data
- * mode after `+CLIENT: 0,0,<ip>:<port>` and `CONNECT <baud>` (spec §2.2.14, AN§3.4.1). Only one
- * transparent connection exists at a time: while link 0 is in use the newcomer is reset.
- */
-export function acceptTransparent(modem: EmulatedModem, connection: TcpConnection, serverIndex: number, clientText: string): void {
-  const service = socketService(modem);
-  if (service.links[0] !== undefined || transparentSession(modem) !== undefined) {
-    connection.abort();
-    return;
-  }
-  const session = TransparentSession.begin(modem);
-  const link = service.adopt(connection, serverIndex, { receiver: session });
-  if (link === undefined) {
-    session.abandon();
-    return;
-  }
-  session.bind(link);
-  session.connectAfter(`+CLIENT: ${link.index},${serverIndex},${clientText}`);
 }

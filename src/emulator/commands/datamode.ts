@@ -1,8 +1,7 @@
 import { Err } from '../../at/errors.js';
 import { RESULT_CODES } from '../../at/result-codes.js';
-import { socketService } from '../links.js';
-import { CONNECT_FAIL_NUMERIC, TransparentSession, transparentSession } from '../transparent.js';
-import { openLink, transparentOpen, type OpenRequest } from './socket.js';
+import { CONNECT_FAIL_NUMERIC } from '../transparent.js';
+import { openLink, type OpenRequest } from './open-link.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
 import { NONE } from './types.js';
 
@@ -19,29 +18,26 @@ const CONNECT_FAIL: Outcome = { kind: 'result', text: 'CONNECT FAIL', numeric: C
  * `CONNECT <baud>` and data mode — no OK, no `+CIPOPEN:` — or `CONNECT FAIL` (spec §2.2.3, §3.4).
  * UDP needs its fixed peer here: with none there is nowhere to send the host's bytes.
  */
-async function openTransparent(ctx: CommandContext, request: OpenRequest): Promise<Outcome> {
+export async function openTransparent(ctx: CommandContext, request: OpenRequest): Promise<Outcome> {
   const modem = ctx.modem;
   if (request.type !== 'TCP' && request.host === undefined) return ctx.failWith(`+CIPOPEN: ${request.index},${Err.WrongParameter}`);
-  if (transparentSession(modem) !== undefined) return ctx.failWith(`+CIPOPEN: ${request.index},${Err.NotSupported}`);
-  const session = TransparentSession.begin(modem);
+  if (modem.transparent.session !== undefined) return ctx.failWith(`+CIPOPEN: ${request.index},${Err.NotSupported}`);
+  const session = modem.transparent.begin();
   const err = await openLink(modem, request, session);
   if (err !== Err.Ok) {
     session.abandon();
     return err === undefined ? NONE : CONNECT_FAIL; // undefined: rebooted meanwhile, print nothing
   }
-  const link = socketService(modem).links[request.index];
+  const link = modem.sockets.links[request.index];
   if (link !== undefined) session.bind(link);
   session.connectFromCommand();
   return NONE;
 }
 
-// Installed at load: commands/index.ts imports this family, so transparent CIPOPEN always works.
-transparentOpen.handler = openTransparent;
-
 /** ATO[0]: back to data mode with `CONNECT <baud>`; `NO CARRIER` without a connection to resume. */
 const resume: Handler = (ctx) => {
   ctx.params.atMost(1).int(0, { min: 0, max: 0 }, 0);
-  const session = transparentSession(ctx.modem);
+  const session = ctx.modem.transparent.session;
   if (session === undefined || !session.resumable) return NO_CARRIER;
   session.resume();
   return NONE;

@@ -1,5 +1,5 @@
 import { DNS_GENERAL_ERROR } from '../../at/errors.js';
-import { DNS_TIMEOUT_MS, socketService } from '../links.js';
+import { DNS_TIMEOUT_MS } from '../links.js';
 import type { CommandTable, Handler } from './types.js';
 import { ERROR, OK } from './types.js';
 
@@ -14,7 +14,7 @@ export function isValidDomainName(name: string): boolean {
 const cdnsgipSet: Handler = async (ctx) => {
   const name = ctx.params.atMost(1).quoted(0);
   if (!isValidDomainName(name)) return ERROR;
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const network = service.network;
   const failed = () => ctx.failWith(`+CDNSGIP: 0,${DNS_GENERAL_ERROR}`);
   if (ctx.state.ip.net !== 'open' || network === undefined) return failed();

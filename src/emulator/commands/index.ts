@@ -58,3 +58,12 @@ export const LENIENT_ALIASES: ReadonlyMap<string, string> = new Map([
 
 /** S-registers share one spec under this key. */
 export const S_REGISTER_KEY = 'S';
+
+/** The spec that answers `name` in `table`: S-registers share one; lenient dialects take the misspellings. */
+export function findCommand(table: ReadonlyMap<string, CommandSpec>, name: string, lenient: boolean): CommandSpec | undefined {
+  const key = /^S\d+$/.test(name) ? S_REGISTER_KEY : name;
+  const spec = table.get(key);
+  if (spec !== undefined || !lenient) return spec;
+  const target = LENIENT_ALIASES.get(key);
+  return target === undefined ? undefined : table.get(target);
+}

@@ -1,6 +1,5 @@
 import { isIPv4 } from 'node:net';
 import { csStat, isRegisteredStat } from '../radio/registration.js';
-import { radioTimers } from '../radio/timers.js';
 import type { CommandContext, CommandTable, Outcome } from './types.js';
 import { OK } from './types.js';
 
@@ -24,7 +23,7 @@ function cntpExec(ctx: CommandContext): Outcome {
   const modem = ctx.modem;
   const { host, tzQuarters } = modem.state.radio.ntp;
   const finish = (code: number): void =>
-    radioTimers(modem).after(modem.state.timing.ntp, () => {
+    modem.radioTimers.after(modem.state.timing.ntp, () => {
       if (code === 0) modem.state.radio.rtc = { localMs: Date.now() + tzQuarters * 15 * 60_000, clockAt: modem.clock.now(), tzQuarters };
       modem.urc(`+CNTP: ${code}`);
     });

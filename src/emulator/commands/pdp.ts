@@ -3,7 +3,7 @@ import { ERROR, OK, cme } from './types.js';
 import { Cme, cmeText } from '../../at/errors.js';
 import { RESULT_CODES } from '../../at/result-codes.js';
 import { ParamError } from '../../at/params.js';
-import type { EmulatedModem } from '../modem.js';
+import type { CommandModule } from './context.js';
 import type { PdpContext } from '../state.js';
 import { CME_OF_ESM_CAUSE } from '../radio/faults.js';
 import {
@@ -30,7 +30,7 @@ function definedContexts(ctx: CommandContext): PdpContext[] {
  * The address AT+CGDCONT? shows: A76XX the assigned one while active; SIM7600 always what was
  * written. No address written: the dialect's zero form (spec §2.1.15, §8).
  */
-function shownAddress(modem: EmulatedModem, context: PdpContext): string {
+function shownAddress(modem: CommandModule, context: PdpContext): string {
   const dialect = modem.dialect;
   if (context.active && dialect.cgdcontAddress === 'assigned') return contextAddress(modem, context.cid);
   if (context.address !== '') return context.address;
@@ -83,7 +83,7 @@ function cgdcontSet(ctx: CommandContext): Outcome {
 /** A76XX ends the read line with four empty fields, SIM7600 with `<ipv4_ctrl>,<request_type>` (spec §8). */
 function cgdcontLine(ctx: CommandContext, c: PdpContext): string {
   const head = `+CGDCONT: ${c.cid},"${c.type}","${c.apn}","${shownAddress(ctx.modem, c)}",${c.dComp},${c.hComp}`;
-  return ctx.modem.dialect.family === 'sim7600' ? `${head},${c.ipv4Ctrl ?? 0},${c.requestType ?? 0}` : `${head},,,,`;
+  return ctx.modem.dialect.cgdcontTail === 'ipv4-ctrl' ? `${head},${c.ipv4Ctrl ?? 0},${c.requestType ?? 0}` : `${head},,,,`;
 }
 
 // ---------------------------------------------------------------- CGACT / CGATT

@@ -1,8 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { ParamError } from '../../at/params.js';
-import type { EmulatedModem } from '../modem.js';
+import type { CommandModule } from './context.js';
 import { csStat, isRegisteredStat } from '../radio/registration.js';
-import { radioTimers } from '../radio/timers.js';
 import type { CommandContext, CommandTable, Outcome } from './types.js';
 import { OK } from './types.js';
 
@@ -46,7 +45,7 @@ function pingRequest(ctx: CommandContext): PingRequest {
   };
 }
 
-function summary(modem: EmulatedModem, sent: number, rtts: readonly number[]): void {
+function summary(modem: CommandModule, sent: number, rtts: readonly number[]): void {
   const recv = rtts.length;
   const [min, max, avg] =
     recv === 0 ? [0, 0, 0] : [Math.min(...rtts), Math.max(...rtts), Math.round(rtts.reduce((a, b) => a + b, 0) / recv)];
@@ -76,8 +75,8 @@ function cpingSet(ctx: CommandContext): Outcome {
   return OK;
 }
 
-function run(modem: EmulatedModem, request: PingRequest, address: string): void {
-  const timers = radioTimers(modem);
+function run(modem: CommandModule, request: PingRequest, address: string): void {
+  const timers = modem.radioTimers;
   const rtts: number[] = [];
   let done = 0;
   const finish = (): void => {

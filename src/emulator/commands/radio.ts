@@ -2,7 +2,7 @@ import type { CommandContext, CommandSpec, CommandTable, Outcome } from './types
 import { ERROR, OK, cme } from './types.js';
 import { Cme } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import type { EmulatedModem } from '../modem.js';
+import type { CommandModule } from './context.js';
 import type { ModemState, RadioState } from '../state.js';
 import { scheduleReboot } from '../radio/boot.js';
 import { accessTechnology, operatorIn } from '../radio/operator.js';
@@ -34,7 +34,7 @@ const CFUN_LEVELS = new Set([0, 1, 4, 5, 6, 7, 8]);
 const OFFLINE = 7;
 
 /** Move to a CFUN level that does not reboot, printing the URCs the change causes. */
-function setFunctionality(modem: EmulatedModem, fun: number): void {
+function setFunctionality(modem: CommandModule, fun: number): void {
   const state = modem.state;
   const previous = state.radio.cfun;
   if (previous === fun) return;
@@ -227,7 +227,7 @@ const CCLK_PATTERN = /^(\d{2})\/(\d{2})\/(\d{2}),(\d{2}):(\d{2}):(\d{2})([+-])(\
 const two = (n: number): string => String(n).padStart(2, '0');
 
 /** Local time now, per the last AT+CCLK setting or the host's UTC clock. */
-function clockNow(modem: EmulatedModem, radio: RadioState): { localMs: number; tzQuarters: number } {
+function clockNow(modem: CommandModule, radio: RadioState): { localMs: number; tzQuarters: number } {
   const rtc = radio.rtc;
   if (rtc === undefined) return { localMs: Date.now(), tzQuarters: 0 };
   return { localMs: rtc.localMs + (modem.clock.now() - rtc.clockAt), tzQuarters: rtc.tzQuarters };

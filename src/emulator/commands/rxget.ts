@@ -1,6 +1,6 @@
 import { IpErr } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import { LINK_COUNT, socketService } from '../links.js';
+import { LINK_COUNT } from '../links.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
 import { OK } from './types.js';
 
@@ -14,10 +14,10 @@ import { MAX_READ as MAX_RAW_READ, MAX_HEX_READ } from '../../at/limits.js';
 
 const ciprxgetSet: Handler = (ctx) => {
   const p = ctx.params;
-  const mode = p.int(0, { min: 0, max: ctx.modem.dialect.family === 'sim7600' ? 4 : 5 });
+  const mode = p.int(0, { min: 0, max: ctx.modem.dialect.rxgetMaxMode });
   if (mode === 0 || mode === 1 || mode === 5) {
     p.atMost(1);
-    socketService(ctx.modem).setRxMode(mode === 0 ? 0 : 1, mode === 5);
+    ctx.modem.sockets.setRxMode(mode === 0 ? 0 : 1, mode === 5);
     return OK;
   }
   try {
@@ -31,7 +31,7 @@ const ciprxgetSet: Handler = (ctx) => {
 /** `+CIPRXGET: 4,<link>,<rest>`; a closed or never-opened link simply has 0 (spec §2.2.5). */
 function pending(ctx: CommandContext): Outcome {
   const index = ctx.params.atMost(2).int(1, { min: 0, max: LINK_COUNT - 1 });
-  const rest = socketService(ctx.modem).rx[index]?.length ?? 0;
+  const rest = ctx.modem.sockets.rx[index]?.length ?? 0;
   ctx.info(`+CIPRXGET: 4,${index},${rest}`);
   return OK;
 }
@@ -47,7 +47,7 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
   const index = p.int(1, { min: 0, max: LINK_COUNT - 1 });
   const max = form === 'raw' ? MAX_RAW_READ : MAX_HEX_READ;
   const length = p.int(2, { min: 1, max }, max);
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const got = service.read(index, length);
   if (got === undefined) return ctx.ipError(noDataCode(ctx));
   const rest = service.rx[index]?.length ?? 0;
@@ -64,7 +64,7 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
 
 /** "No data" is err_info 22 on A76XX but 21 in the SIM7600 table (spec §5.1, §6 #24). */
 function noDataCode(ctx: CommandContext): number {
-  return ctx.modem.dialect.family === 'sim7600' ? IpErr.OperationFailed : IpErr.NoData;
+  return ctx.modem.dialect.rxgetNoDataErr;
 }
 
 export const rxgetCommands: CommandTable = {
@@ -75,7 +75,7 @@ export const rxgetCommands: CommandTable = {
       return OK;
     },
     test: (ctx) => {
-      const modes = ctx.modem.dialect.family === 'sim7600' ? '(0-4)' : '(0-5)';
+      const modes = `(0-${ctx.modem.dialect.rxgetMaxMode})`;
       ctx.info(`+CIPRXGET: ${modes},(0-9),(1-${MAX_RAW_READ})`);
       return OK;
     },

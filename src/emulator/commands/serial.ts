@@ -1,10 +1,11 @@
 import type { CommandContext, CommandSpec, CommandTable, Outcome } from './types.js';
 import { OK } from './types.js';
 import { ParamError } from '../../at/params.js';
-import type { EmulatedModem } from '../modem.js';
+import type { CommandModule } from './context.js';
 import type { ModemState } from '../state.js';
 import { packetEvent } from '../radio/registration.js';
 import { scheduleReboot } from '../radio/boot.js';
+import { lifeTimeout } from '../life.js';
 
 const FACTORY_BAUD = 115200;
 
@@ -18,12 +19,12 @@ function speed(ctx: CommandContext): number {
  * Change the rate: AT+IPR? reports it at once; the line itself (`lineBaud`, what a transport
  * paces by) switches only after the OK has gone out at the old rate (V.25ter convention).
  */
-function changeRate(modem: EmulatedModem, baud: number): void {
-  modem.state.serial.baud = baud;
+function changeRate(modem: CommandModule, baud: number): void {
   const serial = modem.state.serial;
-  modem.clock.setTimeout(() => {
-    if (modem.state.serial === serial) serial.lineBaud = serial.baud;
-  }, 0);
+  serial.baud = baud;
+  lifeTimeout(modem.clock, modem.life, 0, () => {
+    serial.lineBaud = serial.baud;
+  });
 }
 
 /** Where a one-number setting lives in the state. */
@@ -67,8 +68,7 @@ function powerOff(ctx: CommandContext): Outcome {
     packetEvent(modem, 'ME DETACH');
   }
   modem.urc('POWERD DOWN');
-  modem.state.poweredOff = true;
-  modem.emit('reset');
+  modem.powerOff();
   return OK;
 }
 

@@ -1,9 +1,8 @@
 import { Err } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import { SERVER_COUNT, socketService, type ServerSlot } from '../links.js';
-import type { EmulatedModem } from '../modem.js';
+import { SERVER_COUNT, type ServerSlot } from '../links.js';
+import type { CommandModule } from './context.js';
 import type { TcpConnection } from '../network/types.js';
-import { acceptTransparent } from '../transparent.js';
 import type { CommandTable, Handler } from './types.js';
 import { ERROR, NONE, OK } from './types.js';
 
@@ -44,7 +43,7 @@ const serverstartSet: Handler = async (ctx) => {
   }
   const modem = ctx.modem;
   if (ctx.state.ip.net !== 'open') return fail(Err.NetworkNotOpened);
-  const service = socketService(modem);
+  const service = modem.sockets;
   if (service.servers[index] !== undefined) return fail(Err.ServerListening);
   const network = service.network;
   if (network === undefined) return fail(Err.BindFailed);
@@ -71,8 +70,8 @@ const serverstartSet: Handler = async (ctx) => {
 };
 
 /** A client connected to `slot`: give it a link and announce it. */
-function accepted(modem: EmulatedModem, slot: ServerSlot, connection: TcpConnection): void {
-  const service = socketService(modem);
+function accepted(modem: CommandModule, slot: ServerSlot, connection: TcpConnection): void {
+  const service = modem.sockets;
   if (service.servers[slot.index] !== slot) {
     connection.abort();
     return;
@@ -80,7 +79,7 @@ function accepted(modem: EmulatedModem, slot: ServerSlot, connection: TcpConnect
   const client = `${plainIpv4(connection.remote.address)}:${connection.remote.port}`;
   const transparentMode = modem.state.ip.cipmode === 1;
   if (transparentMode && slot.index === 0) {
-    acceptTransparent(modem, connection, slot.index, client);
+    modem.transparent.accept(connection, slot.index, client);
     return;
   }
   const link = service.adopt(connection, slot.index, { lowest: transparentMode ? 1 : 0 });
@@ -94,7 +93,7 @@ function plainIpv4(address: string): string {
 
 const serverstartRead: Handler = (ctx) => {
   if (ctx.state.ip.net !== 'open') return ctx.failWith(`+CIPERROR: ${Err.NetworkNotOpened}`);
-  for (const slot of socketService(ctx.modem).servers) {
+  for (const slot of ctx.modem.sockets.servers) {
     if (slot !== undefined) ctx.info(`+SERVERSTART: ${slot.index},${slot.port}`);
   }
   return OK;
@@ -116,7 +115,7 @@ const serverstopSet: Handler = (ctx) => {
   const fail = (err: number) => ctx.failWith(`+SERVERSTOP: ${index},${err}`);
   if (index > SERVER_INDEX.max) return fail(Err.WrongParameter);
   if (ctx.state.ip.net !== 'open') return fail(Err.NetworkNotOpened);
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const slot = service.servers[index];
   if (slot === undefined) return fail(Err.NotSupported);
   if (service.links.some((link) => link !== undefined && link.serverIndex === index)) return fail(Err.SocketsOpened);

@@ -1,7 +1,6 @@
 import { isIP, isIPv4 } from 'node:net';
 import { Err, IpErr } from '../../at/errors.js';
 import { ParamError } from '../../at/params.js';
-import { socketService } from '../links.js';
 import type { ModemState } from '../state.js';
 import { defaultIpState } from '../state.js';
 import { csStat, isRegisteredStat } from '../radio/registration.js';
@@ -26,7 +25,7 @@ const netopen: Handler = (ctx) => {
   // context rejected (LilyGo-Modem-Series#471, T-SIM7600X#90; spec §2.2.1). `ctl netopen-fail`.
   if (ctx.state.faults.netopen === 'error') return ERROR;
   const modem = ctx.modem;
-  socketService(modem).startNetOpen(() => pdpAvailable(modem.state) && modem.network?.available !== false);
+  modem.sockets.startNetOpen(() => pdpAvailable(modem.state) && modem.network?.available !== false);
   return OK;
 };
 
@@ -38,7 +37,7 @@ const netclose: Handler = (ctx) => {
   const ip = ctx.state.ip;
   if (ip.net === 'closed') return ctx.failWith(`+NETCLOSE: ${Err.NetworkNotOpened}`);
   if (ip.net !== 'open') return ERROR;
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   for (const link of [...service.links]) {
     if (link === undefined) continue;
     const wasOpen = link.state === 'open';
@@ -109,11 +108,11 @@ const ciptimeout: Handler = (ctx) => {
 
 /** CIPCCFG ranges per family (spec §2.2.13, §8): A76XX has 8 values and Ack fixed 0. */
 function ccfgRanges(ctx: CommandContext) {
-  const sim7600 = ctx.modem.dialect.family === 'sim7600';
+  const seven = ctx.modem.dialect.cipccfgValues === 7;
   return {
-    count: sim7600 ? 7 : 8,
-    ack: { min: 0, max: sim7600 ? 1 : 0 },
-    test: sim7600
+    count: ctx.modem.dialect.cipccfgValues,
+    ack: { min: 0, max: seven ? 1 : 0 },
+    test: seven
       ? '+CIPCCFG: (0-10),(0-1000),(0-1),(0-1),(0-1),(0-1),(500-120000)'
       : '+CIPCCFG: (0-10),(0-1000),(0),(0-1),(0-1),(0-1),(500-120000),(0-1)',
   };

@@ -1,7 +1,8 @@
 import { Err, IpErr } from '../../at/errors.js';
 import { ParamError, type Params } from '../../at/params.js';
-import { LINK_COUNT, socketService, type Link, type LinkReceiver, type LinkType, type SocketService } from '../links.js';
-import type { EmulatedModem } from '../modem.js';
+import { LINK_COUNT, type Link, type LinkType, type SocketService } from '../links.js';
+import { openTransparent } from './datamode.js';
+import { openLink, type OpenRequest } from './open-link.js';
 import type { Endpoint } from '../network/types.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
 import { ERROR, NONE, OK } from './types.js';
@@ -19,49 +20,10 @@ import { MAX_SEND } from '../../at/limits.js';
 /** AT+CIPSENDSTR: at most 500 hex characters (spec §2.2.18). */
 const MAX_SENDSTR_HEX = 500;
 
-/** A parsed AT+CIPOPEN write command. */
-export interface OpenRequest {
-  readonly index: number;
-  readonly type: LinkType;
-  /** The peer (TCP always; UDP only for a fixed peer). */
-  readonly host?: string;
-  readonly port?: number;
-  /** 0 = any. */
-  readonly localPort: number;
-}
-
-/**
- * CIPOPEN of link 0 while CIPMODE=1 (spec §3.4) answers `CONNECT <baud>` / `CONNECT FAIL`
- * instead of OK + `+CIPOPEN`. Transparent mode plugs in here: set `handler`; it gets the checked
- * request (net open, link 0 free) and opens it with `openLink`. Without a handler the open takes
- * the command-mode form.
- */
-export const transparentOpen: {
-  handler: ((ctx: CommandContext, request: OpenRequest) => Promise<Outcome>) | undefined;
-} = { handler: undefined };
-
-/**
- * Open what `request` describes; resolves to the `<err>` (undefined after a reboot). With a
- * `receiver` the link is transparent from the start (transparent mode).
- */
-export function openLink(modem: EmulatedModem, request: OpenRequest, receiver?: LinkReceiver): Promise<number | undefined> {
-  const service = socketService(modem);
-  if (request.type === 'TCP') {
-    return service.openTcp(request.index, {
-      host: request.host as string,
-      port: request.port as number,
-      ...(request.localPort ? { localPort: request.localPort } : {}),
-      ...(receiver !== undefined ? { receiver } : {}),
-    });
-  }
-  const peer = request.host !== undefined ? { host: request.host, port: request.port as number } : undefined;
-  return service.openUdp(request.index, request.type, request.localPort, peer, receiver);
-}
-
 function parseOpen(ctx: CommandContext, index: number): OpenRequest {
   const p = ctx.params;
   if (p.count < 2 || p.count > 5) throw new ParamError('2 to 5 parameters', 0);
-  const types: readonly LinkType[] = ctx.modem.dialect.family === 'sim7600' ? ['TCP', 'UDP'] : ['TCP', 'UDP', 'UDPSERVER'];
+  const types: readonly LinkType[] = ctx.modem.dialect.linkTypes;
   const type = p.oneOf(1, types);
   const hasPeer = !p.isEmpty(2) || !p.isEmpty(3);
   if (type === 'TCP') {
@@ -94,8 +56,8 @@ const cipopenSet: Handler = async (ctx) => {
   const ip = ctx.state.ip;
   if (ip.cipmode === 1 && index !== 0) return fail(Err.WrongParameter);
   if (ip.net !== 'open') return fail(Err.NetworkNotOpened);
-  if (socketService(ctx.modem).links[index] !== undefined) return fail(Err.NotSupported);
-  if (ip.cipmode === 1 && transparentOpen.handler !== undefined) return transparentOpen.handler(ctx, request);
+  if (ctx.modem.sockets.links[index] !== undefined) return fail(Err.NotSupported);
+  if (ip.cipmode === 1) return openTransparent(ctx, request);
   const modem = ctx.modem;
   if (request.type === 'TCP') {
     void openLink(modem, request).then((err) => {
@@ -120,13 +82,13 @@ function describeLink(index: number, link: Link | undefined): string {
 }
 
 const cipopenRead: Handler = (ctx) => {
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   service.links.forEach((link, index) => ctx.info(describeLink(index, link)));
   return OK;
 };
 
 const cipopenTest: Handler = (ctx) => {
-  const types = ctx.modem.dialect.family === 'sim7600' ? '("TCP","UDP")' : '("TCP","UDP","UDPSERVER")';
+  const types = `(${ctx.modem.dialect.linkTypes.map((type) => `"${type}"`).join(',')})`;
   ctx.info(`+CIPOPEN: (0-9),${types}`);
   return OK;
 };
@@ -164,7 +126,7 @@ const cipsendSet: Handler = async (ctx) => {
     if (err instanceof ParamError) return fail(Err.WrongParameter);
     throw err;
   }
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const link = sendableLink(ctx, service, index);
   if (typeof link === 'number') return fail(link);
   let destination: Endpoint | undefined;
@@ -211,7 +173,7 @@ const cipsendstrSet: Handler = (ctx) => {
     throw err;
   }
   if (hex.length > MAX_SENDSTR_HEX || !/^(?:[0-9A-Fa-f]{2})+$/.test(hex)) return fail(Err.WrongParameter);
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const link = sendableLink(ctx, service, index);
   if (typeof link === 'number') return fail(link);
   if (link.type !== 'TCP' && link.defaultDestination === undefined) return fail(Err.WrongParameter);
@@ -224,7 +186,7 @@ const cipsendstrSet: Handler = (ctx) => {
 const cipcloseSet: Handler = (ctx) => {
   const index = ctx.params.atMost(1).int(0, ANY_NUMBER);
   if (index >= LINK_COUNT) return ctx.failWith(`+CIPCLOSE: ${index},${Err.WrongParameter}`);
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   const link = service.openLink(index);
   if (link === undefined) return ctx.failWith(`+CIPCLOSE: ${index},${ctx.modem.dialect.deadLinkErr}`);
   service.closeByHost(link);
@@ -234,7 +196,7 @@ const cipcloseSet: Handler = (ctx) => {
 };
 
 const cipcloseRead: Handler = (ctx) => {
-  const service = socketService(ctx.modem);
+  const service = ctx.modem.sockets;
   ctx.info(`+CIPCLOSE: ${service.links.map((_, i) => (service.openLink(i) !== undefined ? 1 : 0)).join(',')}`);
   return OK;
 };
@@ -249,7 +211,7 @@ const cipackSet: Handler = (ctx) => {
     throw err;
   }
   if (ctx.state.ip.net !== 'open') return ctx.ipError(IpErr.NetworkNotOpened);
-  const link = socketService(ctx.modem).openLink(index);
+  const link = ctx.modem.sockets.openLink(index);
   if (link === undefined) return ctx.ipError(IpErr.ConnectionNotCreated);
   if (link.type !== 'TCP') return ctx.ipError(IpErr.NotSupported);
   const c = link.counters;

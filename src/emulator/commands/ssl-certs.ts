@@ -71,9 +71,8 @@ const ccertdownSet: Handler = async (ctx) => {
   const length = p.int(1, { min: 0, max: 9_999_999 });
   const store = ctx.modem.ssl.certs;
   if (store.refusal(name, length) !== undefined) return ERROR;
-  const state = ctx.state;
   const result = await ctx.readData({ length });
-  if (ctx.modem.state !== state) return NONE; // rebooted during the data phase
+  if (ctx.life.aborted) return NONE; // rebooted during the data phase
   if (result.kind !== 'data') return ERROR;
   return store.put(name, result.data) ? OK : ERROR;
 };

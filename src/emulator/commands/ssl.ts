@@ -176,9 +176,8 @@ const cchsendSet: Handler = async (ctx) => {
   const session = started(ctx) ? ssl.openSession(index) : undefined;
   if (session === undefined) return ERROR;
   if (session.unsent + length > SEND_BUFFER_LIMIT) return ERROR;
-  const state = ctx.state;
   const result = await ctx.readData({ length });
-  if (ctx.modem.state !== state) return NONE; // rebooted during the data phase
+  if (ctx.life.aborted) return NONE; // rebooted during the data phase
   if (result.kind !== 'data') return ERROR;
   const modem = ctx.modem;
   const report = (err: number) => {

@@ -1,6 +1,6 @@
 import type { AtCommand } from '../../at/syntax.js';
 import type { Params } from '../../at/params.js';
-import type { EmulatedModem } from '../modem.js';
+import type { CommandModule } from './context.js';
 import type { ModemState } from '../state.js';
 
 /** How a command ends: the final result code the module prints. */
@@ -30,8 +30,11 @@ export type DataResult =
   /** More than `max` bytes before the Ctrl-Z; the rest up to the Ctrl-Z was consumed. */
   | { readonly kind: 'overflow' };
 
+/** What a handler gets: the module (a narrow interface, context.ts), the command, its reply. */
 export interface CommandContext {
-  readonly modem: EmulatedModem;
+  readonly modem: CommandModule;
+  /** The life the command runs in: aborted once the module rebooted (the reply is then cut off). */
+  readonly life: AbortSignal;
   readonly state: ModemState;
   readonly command: AtCommand;
   readonly params: Params;

@@ -1,7 +1,13 @@
-import type { EmulatedModem } from '../modem.js';
+import type { RadioPort } from '../module-port.js';
 import { registrationSnapshot, settleRegistration } from './registration.js';
 import { instantBoot, type BootTiming } from './timing.js';
-import { radioTimers } from './timers.js';
+import type { RadioTimers } from './timers.js';
+
+/** What the boot sequence needs of the module: its radio, its timers, its reboot. */
+export interface BootPort extends RadioPort {
+  readonly radioTimers: RadioTimers;
+  reboot(): void;
+}
 
 /**
  * Power-on and reset (spec §1.7): the boot URCs of the dialect, each at its step of the timing
@@ -32,7 +38,7 @@ const STEP_OF_LINE: Readonly<Record<string, Step>> = {
 const STEPS: readonly Step[] = ['ready', 'sim', 'sms', 'attach', 'phonebook'];
 
 /** Run the boot sequence of the life that just began; `print`: the boot lines go out. */
-export function bootSequence(modem: EmulatedModem, print: boolean): void {
+export function bootSequence(modem: BootPort, print: boolean): void {
   const timing = modem.state.timing;
   if (instantBoot(timing)) {
     if (!print) return;
@@ -43,11 +49,11 @@ export function bootSequence(modem: EmulatedModem, print: boolean): void {
     }
     return;
   }
-  const timers = radioTimers(modem);
+  const timers = modem.radioTimers;
   for (const step of STEPS) timers.after(timing.boot[step], () => runStep(modem, step, print));
 }
 
-function runStep(modem: EmulatedModem, step: Step, print: boolean): void {
+function runStep(modem: BootPort, step: Step, print: boolean): void {
   const state = modem.state;
   const lines = print ? modem.dialect.bootUrcs.filter((line) => STEP_OF_LINE[line] === step) : [];
   switch (step) {
@@ -77,6 +83,6 @@ function runStep(modem: EmulatedModem, step: Step, print: boolean): void {
 }
 
 /** Reboot once the final result code is out (AT+CRESET, AT+CFUN=1,1, AT+CFUN=6), after the profile's delay. */
-export function scheduleReboot(modem: EmulatedModem): void {
-  radioTimers(modem).after(modem.state.timing.reboot, () => modem.reboot());
+export function scheduleReboot(modem: BootPort): void {
+  modem.radioTimers.after(modem.state.timing.reboot, () => modem.reboot());
 }

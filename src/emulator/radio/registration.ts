@@ -1,6 +1,5 @@
 import type { SimState } from '../config.js';
-import { loseNetwork } from '../links.js';
-import type { EmulatedModem } from '../modem.js';
+import type { ModuleCore, RadioPort } from '../module-port.js';
 import type { ModemState } from '../state.js';
 
 /**
@@ -71,7 +70,7 @@ export function systemMode(state: ModemState): number {
 }
 
 /** `"<lac>","<ci>"` (two-byte area code, four-byte cell id, hex) from the configured cell. */
-export function locationFields(modem: EmulatedModem): string {
+export function locationFields(modem: ModuleCore): string {
   const { tac, cellId } = modem.config.radio;
   const area = tac.replace(/^0x/i, '').toUpperCase().padStart(4, '0');
   const cell = BigInt(cellId).toString(16).toUpperCase().padStart(8, '0');
@@ -90,7 +89,7 @@ export function registrationSnapshot(state: ModemState): RegistrationSnapshot {
   return { cs: csStat(state), ps: psStat(state), eps: epsStat(state), mode: systemMode(state) };
 }
 
-function registrationUrc(modem: EmulatedModem, prefix: string, n: number, stat: number): void {
+function registrationUrc(modem: ModuleCore, prefix: string, n: number, stat: number): void {
   if (n === 0) return;
   const location = n === 2 && isRegisteredStat(stat) ? `,${locationFields(modem)}` : '';
   modem.urc(`${prefix}: ${stat}${location}`);
@@ -101,7 +100,7 @@ function registrationUrc(modem: EmulatedModem, prefix: string, n: number, stat: 
  * changed since `before`, or for everything when `before` is omitted. The control plane calls
  * this after changing `state.radio.regStat` or the attach state.
  */
-export function announceRegistration(modem: EmulatedModem, before?: RegistrationSnapshot): void {
+export function announceRegistration(modem: ModuleCore, before?: RegistrationSnapshot): void {
   const radio = modem.state.radio;
   const now = registrationSnapshot(modem.state);
   if (before === undefined || before.cs !== now.cs) registrationUrc(modem, '+CREG', radio.cregMode, now.cs);
@@ -113,12 +112,12 @@ export function announceRegistration(modem: EmulatedModem, before?: Registration
 }
 
 /** A `+CGEV:` event, printed unless AT+CGEREP mode 0 keeps them in the module. */
-export function packetEvent(modem: EmulatedModem, text: string): void {
+export function packetEvent(modem: ModuleCore, text: string): void {
   if (modem.state.radio.cgerep[0] !== 0) modem.urc(`+CGEV: ${text}`);
 }
 
 /** The address a context gets when activated: the configured one for cid 1, the next ones after it. */
-export function contextAddress(modem: EmulatedModem, cid: number): string {
+export function contextAddress(modem: ModuleCore, cid: number): string {
   const octets = modem.config.localIp.split('.').map(Number);
   if (octets.length !== 4 || cid === 1) return modem.config.localIp;
   const last = ((octets[3] as number) + cid - 1) % 256;
@@ -130,7 +129,7 @@ export function contextAddress(modem: EmulatedModem, cid: number): string {
  * bearer (cid 1), with `+CGEV: EPS PDN ACT 1` as at boot where the dialect prints it (spec §1.7).
  * Returns whether attached.
  */
-export function autoAttach(modem: EmulatedModem): boolean {
+export function autoAttach(modem: ModuleCore): boolean {
   const state = modem.state;
   if (state.attached) return true;
   if (!isRegisteredStat(csStat(state))) return false;
@@ -147,7 +146,7 @@ export function autoAttach(modem: EmulatedModem): boolean {
  * After the SIM, the registration grant or the radio changed: attach or detach as the module
  * would, then the registration URCs for what changed since `before`.
  */
-export function settleRegistration(modem: EmulatedModem, before: RegistrationSnapshot, detachedBy: 'ME' | 'NW'): void {
+export function settleRegistration(modem: RadioPort, before: RegistrationSnapshot, detachedBy: 'ME' | 'NW'): void {
   if (isRegisteredStat(csStat(modem.state))) autoAttach(modem);
   else detach(modem, detachedBy);
   announceRegistration(modem, before);
@@ -157,11 +156,11 @@ export function settleRegistration(modem: EmulatedModem, before: RegistrationSna
  * Detach (ME- or network-initiated): every context goes down with it (27.007 `+CGEV: ME DETACH`),
  * and so does the socket service riding on the default bearer (`+CIPEVENT`, spec §4).
  */
-export function detach(modem: EmulatedModem, by: 'ME' | 'NW'): void {
+export function detach(modem: RadioPort, by: 'ME' | 'NW'): void {
   const state = modem.state;
   if (!state.attached) return;
   state.attached = false;
   for (const context of state.pdp.values()) context.active = false;
   packetEvent(modem, `${by} DETACH`);
-  loseNetwork(modem);
+  modem.loseNetwork();
 }

@@ -1,7 +1,7 @@
-import type { EmulatedModem } from '../modem.js';
+import type { ModuleCore } from '../module-port.js';
 import type { ModemState } from '../state.js';
 import { radioOn } from './registration.js';
-import { radioTimers } from './timers.js';
+import type { RadioTimers } from './timers.js';
 
 /** Signal quality as AT+CSQ and its URC print it (spec §2.1.7): 99,99 with the radio off. */
 export function csqLine(state: ModemState): string {
@@ -13,8 +13,8 @@ export function csqLine(state: ModemState): string {
 const AUTO_CSQ_PERIOD_MS = 5000;
 
 /** (Re)arm the periodic `+CSQ:` report after AT+AUTOCSQ changed; a reboot resets AUTOCSQ and stops it. */
-export function scheduleAutoCsq(modem: EmulatedModem): void {
-  const timers = radioTimers(modem);
+export function scheduleAutoCsq(modem: ModuleCore & { readonly radioTimers: RadioTimers }): void {
+  const timers = modem.radioTimers;
   const [enabled, mode] = modem.state.radio.autoCsq;
   if (enabled !== 1 || mode !== 0) {
     timers.cancel('autocsq');
@@ -27,6 +27,6 @@ export function scheduleAutoCsq(modem: EmulatedModem): void {
 }
 
 /** After the control plane changed rssi/ber: `+CSQ:` when AT+AUTOCSQ=1 asks for it. */
-export function announceSignal(modem: EmulatedModem): void {
+export function announceSignal(modem: ModuleCore): void {
   if (modem.state.radio.autoCsq[0] === 1) modem.urc(csqLine(modem.state));
 }

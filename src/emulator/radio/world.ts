@@ -1,5 +1,5 @@
 import type { AccessTechnology, SimState } from '../config.js';
-import type { EmulatedModem } from '../modem.js';
+import type { RadioPort } from '../module-port.js';
 import type { Operator } from '../state.js';
 import { cpinCode, registrationSnapshot, settleRegistration, visibleSim } from './registration.js';
 import { announceSignal } from './signal.js';
@@ -11,26 +11,26 @@ import { announceSignal } from './signal.js';
  */
 
 /** The network grants registration `<stat>` (spec §2.1.9): detach or attach, then the URCs. */
-export function grantRegistration(modem: EmulatedModem, stat: number): void {
+export function grantRegistration(modem: RadioPort, stat: number): void {
   const before = registrationSnapshot(modem.state);
   modem.state.radio.regStat = stat;
   settleRegistration(modem, before, 'NW');
 }
 
 /** The serving cell's access technology changes: COPS AcT, CPSI, CNSMOD and CEREG follow. */
-export function changeAccessTechnology(modem: EmulatedModem, rat: AccessTechnology): void {
+export function changeAccessTechnology(modem: RadioPort, rat: AccessTechnology): void {
   const before = registrationSnapshot(modem.state);
   modem.state.radio.rat = rat;
   settleRegistration(modem, before, 'NW');
 }
 
 /** The network the module is on (kept across reboots; COPS and CPSI read it). */
-export function changeOperator(modem: EmulatedModem, operator: Operator): void {
+export function changeOperator(modem: RadioPort, operator: Operator): void {
   Object.assign(modem.state.radio.operator, operator);
 }
 
 /** Signal quality as AT+CSQ reports it; `+CSQ:` when AT+AUTOCSQ=1 asks for it. */
-export function changeSignal(modem: EmulatedModem, rssi: number, ber: number): void {
+export function changeSignal(modem: RadioPort, rssi: number, ber: number): void {
   modem.state.radio.rssi = rssi;
   modem.state.radio.ber = ber;
   announceSignal(modem);
@@ -43,7 +43,7 @@ const PIN_ATTEMPTS = 3;
  * `ready` `+CPIN: READY`; `busy` initialises as after a reset (AT+CPIN? answers `SIM busy` until
  * the next change). Detach, attach and registration URCs follow.
  */
-export function changeSim(modem: EmulatedModem, next: SimState | 'busy'): void {
+export function changeSim(modem: RadioPort, next: SimState | 'busy'): void {
   const state = modem.state;
   const radio = state.radio;
   const before = registrationSnapshot(state);

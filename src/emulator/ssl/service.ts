@@ -11,7 +11,8 @@ import {
   formatCchResult,
 } from '../../at/ssl.js';
 import type { Timer } from '../clock.js';
-import type { EmulatedModem } from '../modem.js';
+import { lifeTimeout } from '../life.js';
+import type { ModuleCore } from '../module-port.js';
 import { asNetworkError, type TcpConnection } from '../network/types.js';
 import { CertStore } from './cert-store.js';
 import { connectionStream } from './connection-stream.js';
@@ -24,7 +25,8 @@ import { errorDetail } from '../../common/errors.js';
  * The module's SSL service (docs/ssl-spec.md): AT+CCHSTART/STOP, the two CCH sessions, their
  * receive modes and URCs, and the SSL contexts they use; the certificate store beside it.
  *
- * Ownership: the modem owns one service for its whole existence. A reboot (`reset`) drops the
+ * Ownership: the modem owns one service for its whole existence. A reboot (`reset()`, called by the
+ * modem when a life ends; what was scheduled in that life checks its signal) drops the
  * sessions, the CCHSET/CCHMODE settings and the contexts, and stops the service; the certificate
  * files stay (they are in the module's flash).
  *
@@ -73,26 +75,21 @@ export class SslService {
   private readonly slots: Slot[] = new Array<Slot>(CCH_SESSION_COUNT).fill(undefined);
   /** Control plane: every handshake fails (`ssl-handshake-fail on`). */
   failHandshakes = false;
-  private generation = 0;
   private startTimer: Timer | undefined;
 
-  constructor(private readonly modem: EmulatedModem) {
-    modem.on('reset', () => this.reset());
-  }
+  constructor(private readonly modem: ModuleCore) {}
 
   // ---------------------------------------------------------------- the service
 
   /** AT+CCHSTART accepted: after the PDP latency, `+CCHSTART: 0` (or 17 "no net" when `available()` says no). */
   start(available: () => boolean): void {
     this.service = 'starting';
-    const generation = this.generation;
-    this.startTimer = this.modem.clock.setTimeout(() => {
+    this.startTimer = lifeTimeout(this.modem.clock, this.modem.life, this.modem.config.latency.netopen, () => {
       this.startTimer = undefined;
-      if (generation !== this.generation) return;
       const ok = available();
       this.service = ok ? 'started' : 'stopped';
       this.modem.urc(`+CCHSTART: ${ok ? CchErr.Ok : CchErr.NoNet}`);
-    }, this.modem.config.latency.netopen);
+    });
   }
 
   /** AT+CCHSTOP: every session ends (without URCs), the service stops. */
@@ -118,8 +115,8 @@ export class SslService {
     });
   }
 
-  private reset(): void {
-    this.generation++;
+  /** The module's life ended (reboot, power-off). */
+  reset(): void {
     this.startTimer?.cancel();
     this.startTimer = undefined;
     this.dropSessions();
@@ -171,7 +168,7 @@ export class SslService {
    * `+CCHOPEN: <sid>,<err>` when done; nothing after a reboot.
    */
   open(request: OpenRequest): void {
-    const generation = this.generation;
+    const life = this.modem.life;
     const index = request.session;
     const context = { ...this.contextFor(index) };
     const abort = new AbortController();
@@ -186,9 +183,9 @@ export class SslService {
       },
     };
     this.slots[index] = opening;
-    const current = () => generation === this.generation && this.slots[index] === opening && !abort.signal.aborted;
+    const current = () => !life.aborted && this.slots[index] === opening && !abort.signal.aborted;
     const finish = (err: number, session?: SslSession) => {
-      if (generation !== this.generation) return;
+      if (life.aborted) return;
       // A CCHSSLCFG binding lasts for one open (manual §19.2.10), whatever its outcome.
       this.contextOf[index] = undefined;
       if (this.slots[index] === opening) this.slots[index] = session;
