@@ -6,3 +6,4 @@ export * from './escape.js';
 export * from './transcript.js';
 export * from './ssl.js';
 export * from './limits.js';
+export * from './module-output-framer.js';

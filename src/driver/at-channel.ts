@@ -45,7 +45,7 @@ import type {
 } from './at-types.js';
 import { DataModePort } from './data-mode.js';
 import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError, ResponseOverflowError } from './errors.js';
-import { ModuleOutputParser, type ModuleEvent } from './parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../at/module-output-framer.js';
 import { maxResponseMs, type TimeoutOverrides } from './timeouts.js';
 import { publishRx, publishTx } from './trace.js';
 import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSuccessLine } from './urcs.js';

@@ -18,7 +18,7 @@
 import type { Clock, Timer } from '../time/clock.js';
 import type { AtResponse } from './at-types.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
-import type { ModuleOutputParser } from './parser.js';
+import type { ModuleOutputParser } from '../at/module-output-framer.js';
 import { toError } from '../common/errors.js';
 
 /** What the data-mode port needs from the channel it belongs to. */

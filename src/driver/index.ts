@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export * from './socket-errors.js';
-export * from './parser.js';
+export * from '../at/module-output-framer.js';
 export * from './at-channel.js';
 export * from './modem.js';
 export * from './trace.js';

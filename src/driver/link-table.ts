@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../time/clock.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 
 import { LINK_COUNT } from '../at/limits.js';
 

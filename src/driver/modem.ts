@@ -66,7 +66,7 @@ import {
   SendFailedError,
   readDetailLine,
 } from './errors.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { timeFor } from './timeouts.js';
 import { isConnectLine, isNetworkLostLine } from './urcs.js';
 import { BringUpSteps, quote } from './bring-up.js';

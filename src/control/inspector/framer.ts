@@ -1,5 +1,5 @@
 import { isFinalResult } from '../../at/result-codes.js';
-import { ModuleOutputParser, type ModuleEvent } from '../../driver/parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../../at/module-output-framer.js';
 
 /**
  * What the inspector's log shows: the AT line cut into entries a person reads — host lines,

@@ -25,7 +25,7 @@
  * Lines are decoded as latin1 so every byte survives. Emitted buffers may share memory with the
  * chunks fed in; the parser never writes to them.
  */
-import { parseCchDataHeader } from '../at/ssl.js';
+import { parseCchDataHeader } from './ssl.js';
 
 export interface RemoteAddress {
   readonly address: string;
