@@ -7,3 +7,4 @@ export * from './transcript.js';
 export * from './ssl.js';
 export * from './limits.js';
 export * from './module-output-framer.js';
+export * from './frames/index.js';

@@ -25,12 +25,10 @@
  * Lines are decoded as latin1 so every byte survives. Emitted buffers may share memory with the
  * chunks fed in; the parser never writes to them.
  */
+import { parseIpd, parseReceive, parseRecvFrom, parseRxgetData, type RemoteAddress } from './frames/data.js';
 import { parseCchDataHeader } from './ssl.js';
 
-export interface RemoteAddress {
-  readonly address: string;
-  readonly port: number;
-}
+export type { RemoteAddress } from './frames/data.js';
 
 export type ModuleEvent =
   /** One non-blank line, without its `<CR><LF>`. */
@@ -75,10 +73,6 @@ const GT = 0x3e;
 const R = 0x52;
 const EMPTY = Buffer.alloc(0);
 
-const IPD_RE = /^\+ ?IPD ?(\d+)$/;
-const RECEIVE_RE = /^\+RECEIVE,(\d+),(\d+):?$/;
-const RXGET_DATA_RE = /^\+CIPRXGET: ?([23]),(\d+),(\d+),(\d+)$/;
-const RECV_FROM_RE = /^RECV FROM: ?(.+):(\d+)$/;
 const HEX_RE = /^[0-9A-Fa-f]*$/;
 
 interface RawBlock {
@@ -350,9 +344,9 @@ export class ModuleOutputParser {
     if (first === PLUS) {
       if (this.header(text)) return;
     } else if (first === R) {
-      const from = RECV_FROM_RE.exec(text);
-      if (from !== null) {
-        this.recvFrom = { address: stripBrackets(from[1] as string), port: Number(from[2]) };
+      const from = parseRecvFrom(text);
+      if (from !== undefined) {
+        this.recvFrom = from;
         return;
       }
     }
@@ -362,30 +356,30 @@ export class ModuleOutputParser {
 
   /** A data header: arm the raw block (or the hex line). False when the line is not one. */
   private header(text: string): boolean {
-    let m: RegExpExecArray | null;
-    const believable = (n: string | undefined): boolean => Number(n) <= MAX_BLOCK_BYTES;
+    const believable = (n: number): boolean => n <= MAX_BLOCK_BYTES;
     if (text.charCodeAt(1) === 0x49 /* I */ || text.charCodeAt(1) === SPACE) {
-      if ((m = IPD_RE.exec(text)) !== null && believable(m[1])) {
-        this.startRaw({ kind: 'push', header: 'ipd', link: undefined, from: this.takeFrom() }, Number(m[1]));
+      const length = parseIpd(text);
+      if (length !== undefined && believable(length)) {
+        this.startRaw({ kind: 'push', header: 'ipd', link: undefined, from: this.takeFrom() }, length);
         return true;
       }
     } else if (text.startsWith('+RECEIVE,')) {
-      if ((m = RECEIVE_RE.exec(text)) !== null && believable(m[2])) {
-        this.startRaw({ kind: 'push', header: 'receive', link: Number(m[1]), from: this.takeFrom() }, Number(m[2]));
+      const receive = parseReceive(text);
+      if (receive !== undefined && believable(receive.length)) {
+        this.startRaw({ kind: 'push', header: 'receive', link: receive.link, from: this.takeFrom() }, receive.length);
         return true;
       }
     } else if (text.startsWith('+CCHRECV:')) {
       const frame = parseCchDataHeader(text);
-      if (frame !== undefined && frame.length <= MAX_BLOCK_BYTES) {
+      if (frame !== undefined && believable(frame.length)) {
         this.startRaw({ kind: 'cch', session: frame.session }, frame.length);
         return true;
       }
     } else if (text.startsWith('+CIPRXGET:')) {
-      if ((m = RXGET_DATA_RE.exec(text)) !== null && believable(m[3])) {
-        const link = Number(m[2]);
-        const length = Number(m[3]);
-        const rest = Number(m[4]);
-        if (m[1] === '2') this.startRaw({ kind: 'rxget', link, rest }, length);
+      const read = parseRxgetData(text);
+      if (read !== undefined && believable(read.length)) {
+        const { link, length, rest } = read;
+        if (read.mode === 2) this.startRaw({ kind: 'rxget', link, rest }, length);
         else if (length === 0) this.sink({ kind: 'rxget', mode: 3, link, rest, bytes: EMPTY });
         else this.hexNext = { link, length, rest };
         return true;
@@ -529,8 +523,4 @@ function partialSuffix(data: Buffer, pos: number, marker: Buffer): number {
     if (data.compare(marker, 0, k, data.length - k, data.length) === 0) return k;
   }
   return 0;
-}
-
-function stripBrackets(address: string): string {
-  return address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
 }

@@ -1,0 +1,4 @@
+export * from './framing.js';
+export * from './sockets.js';
+export * from './service.js';
+export * from './data.js';
