@@ -26,6 +26,7 @@
  * chunks fed in; the parser never writes to them.
  */
 import { parseIpd, parseReceive, parseRecvFrom, parseRxgetData, type RemoteAddress } from './frames/data.js';
+import { framed } from './frames/framing.js';
 import { parseCchDataHeader } from './ssl.js';
 
 export type { RemoteAddress } from './frames/data.js';
@@ -159,7 +160,7 @@ export class ModuleOutputParser {
    * (e.g. `OK` after `+++`); the result is then delivered as a line.
    */
   endPassthroughAt(texts: readonly string[]): void {
-    this.passthroughEnds = texts.map((t) => Buffer.from(`\r\n${t}\r\n`, 'latin1'));
+    this.passthroughEnds = texts.map((t) => Buffer.from(framed(t), 'latin1'));
     if (this.passthrough && this.pending.length > 0) this.feed(EMPTY);
   }
 
@@ -173,7 +174,7 @@ export class ModuleOutputParser {
    * `close-candidate` and hold that and everything after it until `settleHeld`.
    */
   watchCloseMarker(text: string | undefined): void {
-    this.closeMarker = text === undefined ? undefined : Buffer.from(`\r\n${text}\r\n`, 'latin1');
+    this.closeMarker = text === undefined ? undefined : Buffer.from(framed(text), 'latin1');
   }
 
   /**

@@ -48,12 +48,17 @@ export function isFinalResult(line: string): boolean {
     case 'NO ANSWER':
       return true;
   }
-  return line.startsWith('+CME ERROR:') || line.startsWith('+CMS ERROR:') || parseConnect(line) !== undefined;
+  return line.startsWith('+CME ERROR:') || line.startsWith('+CMS ERROR:') || isConnectResult(line);
 }
 
 /** Final results that mean success: `OK`, and `CONNECT[ <text>]` (data mode entered). */
 export function isSuccessResult(line: string): boolean {
-  return line === 'OK' || parseConnect(line) !== undefined;
+  return line === 'OK' || isConnectResult(line);
+}
+
+/** `CONNECT` or `CONNECT <text>`: the port is in data mode now (not `CONNECT FAIL`). */
+export function isConnectResult(line: string): boolean {
+  return parseConnect(line) !== undefined;
 }
 
 /** `CONNECT` (ATX0) or `CONNECT <text>` (the baud rate, spec §3.4). */

@@ -18,6 +18,8 @@ export * from './ssl-socket.js';
 export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
 export type { RecoveryPolicy } from './auto-recovery.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
-export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';
+export { URC_PREFIXES, isKnownUrc } from './urcs.js';
+/** @deprecated the one definition is `isFinalResult` of `a76xx/at`. */
+export { isFinalResult as isFinalLine } from '../at/result-codes.js';
 export { openTransport, transportKind, type Transport, type TransportOptions } from '../transport/client-transport.js';
 export { createMemoryPair, type MemoryPair } from '../transport/client-memory.js';

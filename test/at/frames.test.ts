@@ -94,7 +94,7 @@ roundTrip({
 roundTrip({
   name: '+CLIENT: <link>,<server>,<ip>:<port>',
   value: { link: 1, server: 0, address: '127.0.0.1', port: 40000 },
-  format: (v) => at.formatClient(v.link, v.server, v.address, v.port),
+  format: (v) => at.formatClient(v.link, v.server, at.formatPeer(v.address, v.port)),
   parse: at.parseClient,
   text: '+CLIENT: 1,0,127.0.0.1:40000',
   alsoParses: [['+CLIENT: 2, 1, [::1]:5000', { link: 2, server: 1, address: '::1', port: 5000 }]],

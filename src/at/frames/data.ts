@@ -4,7 +4,7 @@
  * CIPSRIP=1), the buffer-mode notice and reads (`+CIPRXGET: 1/2/3/4,…`). Exactly the announced
  * number of bytes follow a data header; the framer (module-output-framer.ts) cuts them by it.
  */
-import { numbersAfter, stripBrackets } from './numbers.js';
+import { formatPeer, numbersAfter, stripBrackets } from './numbers.js';
 
 /** `+IPD<n>`: n pushed bytes follow (no link number: the host knows it from context). */
 export function formatIpd(length: number): string {
@@ -39,7 +39,7 @@ export interface RemoteAddress {
 
 /** `RECV FROM:<ip>:<port>`: where the pushed block after it came from (AT+CIPSRIP=1). */
 export function formatRecvFrom(address: string, port: number): string {
-  return `RECV FROM:${address}:${port}`;
+  return `RECV FROM:${formatPeer(address, port)}`;
 }
 
 export function parseRecvFrom(line: string): RemoteAddress | undefined {

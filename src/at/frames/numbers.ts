@@ -20,6 +20,11 @@ export function numbersAfter(line: string, prefix: string, count: number): numbe
   return values;
 }
 
+/** `<ip>:<port>` as the module prints a peer (`+CLIENT:`, `RECV FROM:`): IPv6 unbracketed. */
+export function formatPeer(address: string, port: number): string {
+  return `${address}:${port}`;
+}
+
 /** `[::1]` → `::1`: the module may bracket an IPv6 address before `:<port>`. */
 export function stripBrackets(address: string): string {
   return address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;

@@ -28,7 +28,7 @@ export const CIPEVENT_PREFIX = '+CIPEVENT:';
 export const NETWORK_CLOSED_UNEXPECTEDLY = 'NETWORK CLOSED UNEXPECTEDLY';
 
 /** `+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY`: the bearer is gone, with every link (spec §4). */
-export function formatNetworkLost(prefix: '+CIPEVENT:' | '+CIP EVENT:' = CIPEVENT_PREFIX): string {
+export function formatNetworkLost(prefix: string = CIPEVENT_PREFIX): string {
   return `${prefix} ${NETWORK_CLOSED_UNEXPECTEDLY}`;
 }
 

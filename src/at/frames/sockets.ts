@@ -82,9 +82,12 @@ export interface ClientAccepted {
   readonly port: number;
 }
 
-/** `+CLIENT: <link>,<server>,<ip>:<port>`: server `<server>` accepted a client on `<link>` (spec §2.2.14). */
-export function formatClient(link: number, server: number, address: string, port: number): string {
-  return `+CLIENT: ${link},${server},${address}:${port}`;
+/**
+ * `+CLIENT: <link>,<server>,<ip>:<port>`: server `<server>` accepted a client on `<link>` (spec
+ * §2.2.14); `peer` is the `<ip>:<port>` text (`formatPeer`).
+ */
+export function formatClient(link: number, server: number, peer: string): string {
+  return `+CLIENT: ${link},${server},${peer}`;
 }
 
 export function parseClient(line: string): ClientAccepted | undefined {

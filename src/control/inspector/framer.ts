@@ -124,7 +124,8 @@ export class LogFramer {
           this.emit({ dir: 'module', kind: 'echo', text });
           return;
         }
-        const final = isFinalResult(text) || /^(CONNECT|NO CARRIER|SEND OK|SEND FAIL)\b/.test(text);
+        // SEND OK / SEND FAIL: older SIMCom firmware (SIM800) ends a send so; a recording may hold them.
+        const final = isFinalResult(text) || /^SEND (OK|FAIL)\b/.test(text);
         const kind = this.commandInProgress ? 'line' : 'urc';
         if (final) {
           this.commandInProgress = false;
