@@ -3,7 +3,7 @@
  * on `err.code` without `instanceof` across package copies, and carries the command that failed.
  */
 import { CME_TEXT, cmeCodeOf, ERR_TEXT, IP_ERROR_TEXT_A76XX, ipErrorCodeOf } from '../at/errors.js';
-import { parseCipClose, parseCipError, parseCipOpen, parseNetClose, parseNetOpen, parseServerStop } from '../at/frames/index.js';
+import { parseCipClose, parseCipError, parseCipOpen, parseDnsError, parseNetClose, parseNetOpen, parseServerStop } from '../at/frames/index.js';
 import { parseCmeError, parseCmsError, parseIpError } from '../at/result-codes.js';
 
 export class A76xxError extends Error {
@@ -213,8 +213,8 @@ const DETAIL_READERS: readonly DetailReader[] = [
   errDetail(parseNetOpen),
   errDetail(parseNetClose),
   (line) => {
-    const m = /^\+CDNSGIP: ?0, ?(\d+)$/.exec(line);
-    return m === null ? undefined : { dnsError: Number(m[1]), line };
+    const dnsError = parseDnsError(line);
+    return dnsError === undefined ? undefined : { dnsError, line };
   },
 ];
 

@@ -69,7 +69,7 @@ import {
 import type { RemoteAddress } from '../at/module-output-framer.js';
 import { timeFor } from './timeouts.js';
 import { isConnectResult } from '../at/result-codes.js';
-import { parseCipSend, parseNetClose, parseNetOpen, parseRxgetAvailable, parseServerStart } from '../at/frames/index.js';
+import { parseCipSend, parseDnsResult, parseNetClose, parseNetOpen, parseRxgetAvailable, parseRxgetSource, parseServerStart } from '../at/frames/index.js';
 import { BringUpSteps, quote } from './bring-up.js';
 import { URC_HANDLERS, type UrcContext } from './urc/index.js';
 import { checkLink, LINK_COUNT, LinkTable, type LinkState } from './link-table.js';
@@ -575,9 +575,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     const response = await this.command(`AT+CDNSGIP=${quote(host)}`, { responsePrefixes: ['+CDNSGIP:'] });
     const addresses: string[] = [];
     for (const line of response.lines) {
-      const m = /^\+CDNSGIP: ?\d+,"[^"]*"((?:,"[^"]*")+)$/.exec(line);
-      if (m === null) continue;
-      for (const part of (m[1] as string).split(',')) if (part !== '') addresses.push(part.replace(/^"|"$/g, ''));
+      addresses.push(...(parseDnsResult(line) ?? []));
     }
     return addresses;
   }
@@ -717,8 +715,8 @@ function readResult(link: number, response: AtResponse): BufferRead {
 /** `+CIPRXGETIP: <ip>:<port>` of a CIPRXGET=5 read (layout undocumented, Q10: tolerant). */
 function sourceOf(lines: readonly string[]): RemoteAddress | undefined {
   for (const line of lines) {
-    const m = /^\+CIPRXGETIP: ?"?([^"]+?)"?[:,] ?(\d+)$/.exec(line);
-    if (m !== null) return { address: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    const from = parseRxgetSource(line);
+    if (from !== undefined) return from;
   }
   return undefined;
 }

@@ -182,6 +182,25 @@ roundTrip({
 roundTrip({ name: '+CIPRXGET: <mode>', value: 1, format: (v) => at.formatRxgetMode(v), parse: at.parseRxgetMode, text: '+CIPRXGET: 1', refuses: ['+CIPRXGET: 1,0'] });
 roundTrip({ name: 'the > prompt', value: '> ', format: (v) => at.formatPrompt(v), parse: at.parsePrompt, text: '\r\n> ', alsoParses: [['\r\n>', '>']], refuses: ['>', '\r\n>>'] });
 
+roundTrip({
+  name: '+CIPRXGETIP: <ip>:<port>',
+  value: { address: '192.0.2.7', port: 4000 },
+  format: (v) => at.formatRxgetSource(v.address, v.port),
+  parse: at.parseRxgetSource,
+  text: '+CIPRXGETIP: 192.0.2.7:4000',
+  alsoParses: [['+CIPRXGETIP: "192.0.2.7",4000', { address: '192.0.2.7', port: 4000 }]],
+  refuses: ['+CIPRXGETIP: 192.0.2.7'],
+});
+roundTrip({
+  name: '+CDNSGIP: 1,"<name>","<ip>"…',
+  value: ['192.0.2.1', '192.0.2.2'],
+  format: (v) => at.formatDnsResult('example.com', v),
+  parse: at.parseDnsResult,
+  text: '+CDNSGIP: 1,"example.com","192.0.2.1","192.0.2.2"',
+  refuses: ['+CDNSGIP: 0,10', '+CDNSGIP: 1,"example.com"'],
+});
+roundTrip({ name: '+CDNSGIP: 0,<code>', value: 10, format: (v) => at.formatDnsError(v), parse: at.parseDnsError, text: '+CDNSGIP: 0,10', refuses: ['+CDNSGIP: 1,"a","1.2.3.4"'] });
+
 test('frames: +CIPEVENT: NETWORK CLOSED UNEXPECTEDLY in both spellings', () => {
   assert.equal(at.formatNetworkLost(), '+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
   assert.equal(at.formatNetworkLost('+CIP EVENT:'), '+CIP EVENT: NETWORK CLOSED UNEXPECTEDLY');

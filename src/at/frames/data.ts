@@ -103,3 +103,16 @@ export function formatRxgetMode(mode: number): string {
 export function parseRxgetMode(line: string): number | undefined {
   return numbersAfter(line, '+CIPRXGET:', 1)?.[0];
 }
+
+/**
+ * `+CIPRXGETIP: <ip>:<port>`: where a CIPRXGET=5 read's bytes came from. Its layout is not
+ * documented (Q10): the parser also takes a quoted address and `,` before the port.
+ */
+export function formatRxgetSource(address: string, port: number): string {
+  return `+CIPRXGETIP: ${formatPeer(address, port)}`;
+}
+
+export function parseRxgetSource(line: string): RemoteAddress | undefined {
+  const m = /^\+CIPRXGETIP: ?"?([^"]+?)"?[:,] ?(\d+)$/.exec(line);
+  return m === null ? undefined : { address: stripBrackets(m[1] as string), port: Number(m[2]) };
+}

@@ -1,6 +1,6 @@
 import { IpErr } from '../../at/errors.js';
 import { CRLF } from '../../at/result-codes.js';
-import { formatRxgetAvailable, formatRxgetData, formatRxgetMode } from '../../at/frames/index.js';
+import { formatRxgetAvailable, formatRxgetData, formatRxgetMode, formatRxgetSource } from '../../at/frames/index.js';
 import { ParamError } from '../../at/params.js';
 import { LINK_COUNT, socketService } from '../links.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
@@ -53,7 +53,7 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
   const got = service.read(index, length);
   if (got === undefined) return ctx.ipError(noDataCode(ctx));
   const rest = service.rx[index]?.length ?? 0;
-  if (ctx.state.ip.rxShowAddress) ctx.info(`+CIPRXGETIP: ${got.from.address}:${got.from.port}`);
+  if (ctx.state.ip.rxShowAddress) ctx.info(formatRxgetSource(got.from.address, got.from.port));
   ctx.info(formatRxgetData(form === 'raw' ? 2 : 3, index, got.data.length, rest));
   if (form === 'hex') {
     ctx.info(got.data.toString('hex').toUpperCase());
