@@ -1,5 +1,5 @@
 /**
- * driver-parse: the driver's module-output framer (src/driver/parser.ts) over a push stream of
+ * driver-parse: the driver's module-output framer (src/at/module-output-framer.ts) over a push stream of
  * 50 MiB held in memory, in MB/s (10^6 bytes), against a bare `Buffer.indexOf` scan for LF over
  * the same chunks (the least any line framer does).
  *
@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { ModuleOutputParser } from '../src/driver/parser.js';
+import { ModuleOutputParser } from '../src/at/module-output-framer.js';
 import { EmulatedModem } from '../src/emulator/modem.js';
 import { RealNetwork } from '../src/emulator/network/real.js';
 import { AtClient } from './lib/at-client.js';

@@ -4,7 +4,7 @@
  * measures the emulator, so it does as little as a host can: no queue, no retries.
  */
 import { connect, type Socket } from 'node:net';
-import { ModuleOutputParser, type ModuleEvent } from '../../src/driver/parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../../src/at/module-output-framer.js';
 
 export interface ByteLink {
   write(bytes: Buffer | string): unknown;

@@ -6,3 +6,5 @@ export * from './escape.js';
 export * from './transcript.js';
 export * from './ssl.js';
 export * from './limits.js';
+export * from './module-output-framer.js';
+export * from './frames/index.js';

@@ -1,6 +1,6 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { Command, Option } from 'commander';
-import { isFinalLine } from '../driver/urcs.js';
+import { isFinalResult } from '../at/result-codes.js';
 import { completionOf, waitDirective } from './completions.js';
 import { openTransport } from '../driver/transports/open.js';
 import { addDeviceOptions, complain, positiveInt, watchReader, type DeviceOptions } from './nc.js';
@@ -195,7 +195,7 @@ function pipedSession(port: Duplex, options: ConsoleOptions, io: ConsoleIo, show
     }
     if (awaiting === undefined) return;
     if (awaiting.completion?.test(line) === true) awaiting.completionSeen = true;
-    if (isFinalLine(line)) {
+    if (isFinalResult(line)) {
       awaiting.final = true;
       // An error: no completion will follow.
       if (line !== 'OK') awaiting.completion = undefined;

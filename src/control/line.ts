@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { framedLine } from '../at/frames/framing.js';
 import type { EmulatedModem } from '../emulator/modem.js';
 import { LinePacer } from '../emulator/serve/pacing.js';
 import type { ModuleSide } from '../emulator/serve/endpoint.js';
@@ -107,7 +108,7 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
       return;
     }
     if (this.modem.state.poweredOff) return;
-    const framed = Buffer.from(this.modem.state.serial.verbose ? `\r\n${text}\r\n` : `${text}\r\n`, 'latin1');
+    const framed = Buffer.from(framedLine(text, this.modem.state.serial.verbose), 'latin1');
     if (timing === 'now') this.pacer.write(framed);
     else this.splice.push(framed);
   }

@@ -64,7 +64,7 @@ function peerClose(name: string, how: PeerClose, summary: string): VerbSpec {
   return {
     name,
     summary,
-    params: [{ name: 'link', kind: 'int', min: 0, max: LINK_COUNT - 1, placeholder: 'N', help: 'the link number (0-9)' }],
+    params: [{ name: 'link', kind: 'int', min: 0, max: LINK_COUNT - 1, placeholder: 'N', help: `the link number (0-${LINK_COUNT - 1})` }],
     run(target, args) {
       const index = args.int('link');
       const link = target.modem.sockets.links[index];

@@ -25,7 +25,7 @@ import { AtCommandError, ChannelClosedError, DnsLookupError, DriverStateError, M
 import { makeLookup, type LookupFunction } from './dns.js';
 import type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
 import { Modem, SERVER_COUNT, type AcceptedClient, type ModemOptions } from './modem.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { TcpServer } from './tcp-server.js';
 import type { RemoteInfo } from './udp-socket.js';
 import { TcpSocket, type TcpConnectOptions, type TcpSocketOptions } from './tcp-socket.js';

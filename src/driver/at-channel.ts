@@ -45,10 +45,11 @@ import type {
 } from './at-types.js';
 import { DataModePort } from './data-mode.js';
 import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError, ResponseOverflowError } from './errors.js';
-import { ModuleOutputParser, type ModuleEvent } from './parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../at/module-output-framer.js';
 import { maxResponseMs, type TimeoutOverrides } from './timeouts.js';
 import { publishRx, publishTx } from './trace.js';
-import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSuccessLine } from './urcs.js';
+import { ALWAYS_URC, isBootLine, isKnownUrc } from './urcs.js';
+import { isConnectResult, isFinalResult, isSuccessResult } from '../at/result-codes.js';
 import { callerStack, Waiters, withCallerStack } from './waiter.js';
 import { echoAfter, matchesAny, newPending, startsWithAny, type Pending } from './pending-command.js';
 import { UrcRouter } from './urc-router.js';
@@ -463,7 +464,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       queueMicrotask(() => this.pump());
     }
     const pending = this.current;
-    if (isFinalLine(line)) {
+    if (isFinalResult(line)) {
       if (pending !== undefined) this.finish(pending, line);
       else this.unownedFinal(line);
       return;
@@ -525,8 +526,8 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       return;
     }
     this.echoState = echoAfter(pending, final, pending.echoSeen ? 'on' : 'off');
-    if (isSuccessLine(final)) {
-      if (isConnectLine(final)) this.enterDataMode(final);
+    if (isSuccessResult(final)) {
+      if (isConnectResult(final)) this.enterDataMode(final);
       this.succeed(pending, final);
     } else {
       pending.reject(commandError(pending.text, final, pending.lines));
@@ -560,7 +561,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       pending.resolve(response);
     };
     // `CONNECT`: the operation succeeded by entering data mode; no completion line will follow.
-    if (completion === undefined || isConnectLine(final)) {
+    if (completion === undefined || isConnectResult(final)) {
       settle(undefined);
       return;
     }
@@ -598,7 +599,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   private unownedFinal(line: string): void {
-    if (isConnectLine(line)) {
+    if (isConnectResult(line)) {
       // A transparent-mode server accepted a client (`+CLIENT: 0,0,…` then `CONNECT 115200`).
       this.enterDataMode(line);
       return;

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../time/clock.js';
 import type { ChannelClosedError } from './errors.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import type { TimeoutOverrides } from './timeouts.js';
 
 export interface AtChannelOptions {

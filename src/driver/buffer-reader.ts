@@ -10,7 +10,7 @@
  * takes one command line at a time (spec §1.2, "host must wait for the final result").
  */
 import { MAX_READ, type BufferRead, type Modem } from './modem.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { toError } from '../common/errors.js';
 
 export interface BufferReadConsumer {

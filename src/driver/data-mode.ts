@@ -18,7 +18,8 @@
 import type { Clock, Timer } from '../time/clock.js';
 import type { AtResponse } from './at-types.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
-import type { ModuleOutputParser } from './parser.js';
+import type { ModuleOutputParser } from '../at/module-output-framer.js';
+import { framed } from '../at/frames/framing.js';
 import { toError } from '../common/errors.js';
 
 /** What the data-mode port needs from the channel it belongs to. */
@@ -48,7 +49,7 @@ export interface DataModeTiming {
   readonly closeLine: string | undefined;
 }
 
-const OK_BYTES = Buffer.from('\r\nOK\r\n', 'latin1');
+const OK_BYTES = Buffer.from(framed('OK'), 'latin1');
 export const DEFAULT_GUARD_MS = 1_000;
 export const DEFAULT_ESCAPE_ANSWER_MS = 1_000;
 export const DEFAULT_TAIL_RELEASE_MS = 50;
@@ -135,7 +136,7 @@ export class DataModePort {
       parser.holdFromHere();
       this.host.write(Buffer.from('+++', 'latin1'));
       const okAt = await this.okInHeld(0, guard, guard + this.escapeAnswerMs);
-      const marker = this.closeLine === undefined ? undefined : Buffer.from(`\r\n${this.closeLine}\r\n`, 'latin1');
+      const marker = this.closeLine === undefined ? undefined : Buffer.from(framed(this.closeLine), 'latin1');
       const held = parser.heldBytes as Buffer | undefined;
       const closedAt = okAt >= 0 || marker === undefined || held === undefined ? -1 : held.indexOf(marker);
       const answerAt = okAt >= 0 ? okAt : closedAt;

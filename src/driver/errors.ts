@@ -3,6 +3,8 @@
  * on `err.code` without `instanceof` across package copies, and carries the command that failed.
  */
 import { CME_TEXT, cmeCodeOf, ERR_TEXT, IP_ERROR_TEXT_A76XX, ipErrorCodeOf } from '../at/errors.js';
+import { parseCipClose, parseCipError, parseCipOpen, parseDnsError, parseNetClose, parseNetOpen, parseServerStop } from '../at/frames/index.js';
+import { parseCmeError, parseCmsError, parseIpError } from '../at/result-codes.js';
 
 export class A76xxError extends Error {
   readonly code: string = 'A76XX_ERROR';
@@ -179,21 +181,48 @@ export class DriverStateError extends A76xxError {
 
 // ------------------------------------------------------------------ decoding
 
-const DETAIL_PATTERNS: readonly { re: RegExp; read: (m: RegExpExecArray, line: string) => ModuleErrorDetail }[] = [
-  { re: /^\+IP ERROR: ?(.*)$/, read: (m, line) => ({ ipError: ipErrorInfo(m[1] as string), line }) },
+type DetailReader = (line: string) => ModuleErrorDetail | undefined;
+
+/** A `<prefix>: <err>` line (`+CIPERROR:`, `+NETOPEN:`, `+NETCLOSE:`). */
+const errDetail =
+  (parse: (line: string) => number | undefined): DetailReader =>
+  (line) => {
+    const err = parse(line);
+    return err === undefined ? undefined : { err, line };
+  };
+
+const DETAIL_READERS: readonly DetailReader[] = [
+  (line) => {
+    const info = parseIpError(line);
+    return info === undefined ? undefined : { ipError: ipErrorInfo(info), line };
+  },
   // Application-note form of AT+IPADDR with the network closed (spec §6 #11): text, not an address.
-  { re: /^\+IPADDR: ?([A-Za-z].*)$/, read: (m, line) => ({ ipError: ipErrorInfo(m[1] as string), line }) },
-  { re: /^\+CIPERROR: ?(-?\d+)$/, read: (m, line) => ({ err: Number(m[1]), line }) },
-  { re: /^\+(?:CIPOPEN|CIPCLOSE|SERVERSTOP): ?(\d+), ?(-?\d+)$/, read: (m, line) => ({ index: Number(m[1]), err: Number(m[2]), line }) },
-  { re: /^\+(?:NETOPEN|NETCLOSE): ?(-?\d+)$/, read: (m, line) => ({ err: Number(m[1]), line }) },
-  { re: /^\+CDNSGIP: ?0, ?(\d+)$/, read: (m, line) => ({ dnsError: Number(m[1]), line }) },
+  (line) => {
+    const m = /^\+IPADDR: ?([A-Za-z].*)$/.exec(line);
+    return m === null ? undefined : { ipError: ipErrorInfo(m[1] as string), line };
+  },
+  errDetail(parseCipError),
+  (line) => {
+    const r = parseCipOpen(line) ?? parseCipClose(line);
+    return r === undefined ? undefined : { index: r.link, err: r.err, line };
+  },
+  (line) => {
+    const r = parseServerStop(line);
+    return r === undefined ? undefined : { index: r.server, err: r.err, line };
+  },
+  errDetail(parseNetOpen),
+  errDetail(parseNetClose),
+  (line) => {
+    const dnsError = parseDnsError(line);
+    return dnsError === undefined ? undefined : { dnsError, line };
+  },
 ];
 
 /** Decode a detail line (`+IP ERROR: …`, `+CIPOPEN: 1,4`, …); undefined when the line is not one. */
 export function readDetailLine(line: string): ModuleErrorDetail | undefined {
-  for (const { re, read } of DETAIL_PATTERNS) {
-    const m = re.exec(line);
-    if (m !== null) return read(m, line);
+  for (const read of DETAIL_READERS) {
+    const detail = read(line);
+    if (detail !== undefined) return detail;
   }
   return undefined;
 }
@@ -209,10 +238,10 @@ export function commandError(command: string, final: string, lines: readonly str
       break;
     }
   }
-  const cme = /^\+CME ERROR: ?(.*)$/.exec(final);
-  if (cme !== null) detail = { ...detail, cme: codeAndText(cme[1] as string, (t) => cmeCodeOf(t), (n) => CME_TEXT.get(n)) };
-  const cms = /^\+CMS ERROR: ?(.*)$/.exec(final);
-  if (cms !== null) detail = { ...detail, cms: codeAndText(cms[1] as string, () => undefined, () => undefined) };
+  const cme = parseCmeError(final);
+  if (cme !== undefined) detail = { ...detail, cme: codeAndText(cme, (t) => cmeCodeOf(t), (n) => CME_TEXT.get(n)) };
+  const cms = parseCmsError(final);
+  if (cms !== undefined) detail = { ...detail, cms: codeAndText(cms, () => undefined, () => undefined) };
   return new AtCommandError(command, final, detail);
 }
 

@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export * from './socket-errors.js';
-export * from './parser.js';
+export * from '../at/module-output-framer.js';
 export * from './at-channel.js';
 export * from './modem.js';
 export * from './trace.js';
@@ -18,6 +18,8 @@ export * from './ssl-socket.js';
 export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
 export type { RecoveryPolicy } from './auto-recovery.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
-export { URC_PREFIXES, isFinalLine, isKnownUrc } from './urcs.js';
+export { URC_PREFIXES, isKnownUrc } from './urcs.js';
+/** @deprecated the one definition is `isFinalResult` of `a76xx/at`. */
+export { isFinalResult as isFinalLine } from '../at/result-codes.js';
 export { openTransport, transportKind, type Transport, type TransportOptions } from './transports/open.js';
 export { createMemoryPair, type MemoryPair } from './transports/memory.js';

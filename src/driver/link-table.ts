@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../time/clock.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 
 import { LINK_COUNT } from '../at/limits.js';
 
@@ -29,7 +29,7 @@ export function freshLink(): Link {
 }
 
 export function checkLink(link: number): void {
-  if (!Number.isInteger(link) || link < 0 || link >= LINK_COUNT) throw new RangeError(`link ${link} is not 0–9`);
+  if (!Number.isInteger(link) || link < 0 || link >= LINK_COUNT) throw new RangeError(`link ${link} is not 0–${LINK_COUNT - 1}`);
 }
 
 export class LinkTable {
@@ -65,7 +65,7 @@ export class LinkTable {
         return link;
       }
     }
-    throw new DriverStateError('no free link (all 10 in use)');
+    throw new DriverStateError(`no free link (all ${LINK_COUNT} in use)`);
   }
 
   /** Give a link back (after its close, or when an open failed). */

@@ -4,7 +4,7 @@
  * each link, and sockets reach the module only through the host.
  */
 import type { Modem } from './modem.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 
 /** How the module hands received data to the host (spec §3.1). */
 export type SocketMode = 'push' | 'buffer' | 'transparent';

@@ -66,9 +66,10 @@ import {
   SendFailedError,
   readDetailLine,
 } from './errors.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { timeFor } from './timeouts.js';
-import { isConnectLine, isNetworkLostLine } from './urcs.js';
+import { isConnectResult } from '../at/result-codes.js';
+import { parseCipSend, parseDnsResult, parseNetClose, parseNetOpen, parseRxgetAvailable, parseRxgetSource, parseServerStart } from '../at/frames/index.js';
 import { BringUpSteps, quote } from './bring-up.js';
 import { URC_HANDLERS, type UrcContext } from './urc/index.js';
 import { checkLink, LINK_COUNT, LinkTable, type LinkState } from './link-table.js';
@@ -285,7 +286,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     try {
       const response = await this.command('AT+NETOPEN', {
         responsePrefixes: ['+NETOPEN:', '+IP ERROR:'],
-        completion: { match: (l) => /^\+NETOPEN: ?-?\d+$/.test(l), what: '+NETOPEN: <err>', timeoutMs: this.time('+NETOPEN') },
+        completion: { match: (l) => parseNetOpen(l) !== undefined, what: '+NETOPEN: <err>', timeoutMs: this.time('+NETOPEN') },
         onSuccess: (r) => {
           if (completionErr(r) === 0) this.networkOpen = true;
         },
@@ -307,7 +308,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     try {
       const response = await this.command('AT+NETCLOSE', {
         responsePrefixes: ['+NETCLOSE:', '+IP ERROR:'],
-        completion: { match: (l) => /^\+NETCLOSE: ?-?\d+$/.test(l), what: '+NETCLOSE: <err>', timeoutMs: this.time('+NETCLOSE') },
+        completion: { match: (l) => parseNetClose(l) !== undefined, what: '+NETCLOSE: <err>', timeoutMs: this.time('+NETCLOSE') },
       });
       if (completionErr(response) !== 0) throw completionFailure(response);
     } catch (error) {
@@ -358,7 +359,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     const local = options.localPort === undefined ? '' : `,${options.localPort}`;
     const remote = /^[\d.]+$|:/.test(host) ? { address: host, port } : undefined;
     const response = await this.command(`AT+CIPOPEN=${link},"TCP",${quote(host)},${port}${local}`, this.openOptions(link, 'tcp', remote));
-    if (completionErr(response) !== 0 && !isConnectLine(response.final)) throw completionFailure(response, link);
+    if (completionErr(response) !== 0 && !isConnectResult(response.final)) throw completionFailure(response, link);
   }
 
   /** AT+CIPOPEN=<link>,"UDP",,,<localPort>: `+CIPOPEN: <link>,0` then OK (synchronous). */
@@ -375,13 +376,13 @@ export class Modem extends EventEmitter<ModemEvents> {
       responsePrefixes: [prefix, '+IP ERROR:'],
       completion: { match: (l) => l.startsWith(prefix), what: `${prefix}<err>`, timeoutMs: this.time('+CIPOPEN') },
       onSuccess: (response) => {
-        if (completionErr(response) !== 0 && !isConnectLine(response.final)) return;
+        if (completionErr(response) !== 0 && !isConnectResult(response.final)) return;
         const entry = this.links.at(link);
         entry.state = 'open';
         entry.type = type;
         entry.server = undefined;
         entry.remote = entry.remote ?? remote;
-        entry.transparent = isConnectLine(response.final);
+        entry.transparent = isConnectResult(response.final);
       },
     };
   }
@@ -524,9 +525,9 @@ export class Modem extends EventEmitter<ModemEvents> {
       responsePrefixes: [prefix, '+CIPERROR:'],
       completion: { match: (l) => l.startsWith(prefix), what: `${prefix}${chunk.length},<cnf>`, timeoutMs: this.time('+CIPSEND') },
     });
-    const m = /^\+CIPSEND: ?(\d+), ?(-?\d+), ?(-?\d+)$/.exec(response.completion ?? '');
-    if (m === null || Number(m[2]) !== chunk.length) return -1;
-    return Number(m[3]);
+    const result = parseCipSend(response.completion ?? '');
+    if (result === undefined || result.requested !== chunk.length) return -1;
+    return result.confirmed;
   }
 
   /**
@@ -566,8 +567,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     const prefix = `+CIPRXGET: 4,${link},`;
     const response = await this.command(`AT+CIPRXGET=4,${link}`, { responsePrefixes: [prefix, '+IP ERROR:'] });
     const value = response.lines.find((l) => l.startsWith(prefix));
-    const rest = value === undefined ? NaN : Number(value.slice(prefix.length));
-    return Number.isFinite(rest) ? rest : 0;
+    return (value === undefined ? undefined : parseRxgetAvailable(value))?.rest ?? 0;
   }
 
   /** AT+CDNSGIP="<host>" → the addresses (`+CDNSGIP: 0,<code>` / ERROR rejects with detail.dnsError). */
@@ -575,16 +575,14 @@ export class Modem extends EventEmitter<ModemEvents> {
     const response = await this.command(`AT+CDNSGIP=${quote(host)}`, { responsePrefixes: ['+CDNSGIP:'] });
     const addresses: string[] = [];
     for (const line of response.lines) {
-      const m = /^\+CDNSGIP: ?\d+,"[^"]*"((?:,"[^"]*")+)$/.exec(line);
-      if (m === null) continue;
-      for (const part of (m[1] as string).split(',')) if (part !== '') addresses.push(part.replace(/^"|"$/g, ''));
+      addresses.push(...(parseDnsResult(line) ?? []));
     }
     return addresses;
   }
 
   /** AT+SERVERSTART=<port>,<index>[,<backlog>]. Accepted clients arrive as 'client' events. */
   async startServer(port: number, index: number, backlog?: number): Promise<void> {
-    if (!Number.isInteger(index) || index < 0 || index >= SERVER_COUNT) throw new RangeError(`server index ${index} is not 0–3`);
+    if (!Number.isInteger(index) || index < 0 || index >= SERVER_COUNT) throw new RangeError(`server index ${index} is not 0–${SERVER_COUNT - 1}`);
     await this.command(`AT+SERVERSTART=${port},${index}${backlog === undefined ? '' : `,${backlog}`}`, {
       responsePrefixes: ['+CIPERROR:'],
     });
@@ -594,8 +592,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   async serverPort(index: number): Promise<number | undefined> {
     const response = await this.command('AT+SERVERSTART?', { responsePrefixes: ['+SERVERSTART:', '+CIPERROR:'] });
     for (const line of response.lines) {
-      const m = /^\+SERVERSTART: ?(\d+), ?(\d+)$/.exec(line);
-      if (m !== null && Number(m[1]) === index) return Number(m[2]);
+      const listening = parseServerStart(line);
+      if (listening?.server === index) return listening.port;
     }
     return undefined;
   }
@@ -717,8 +715,8 @@ function readResult(link: number, response: AtResponse): BufferRead {
 /** `+CIPRXGETIP: <ip>:<port>` of a CIPRXGET=5 read (layout undocumented, Q10: tolerant). */
 function sourceOf(lines: readonly string[]): RemoteAddress | undefined {
   for (const line of lines) {
-    const m = /^\+CIPRXGETIP: ?"?([^"]+?)"?[:,] ?(\d+)$/.exec(line);
-    if (m !== null) return { address: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    const from = parseRxgetSource(line);
+    if (from !== undefined) return from;
   }
   return undefined;
 }

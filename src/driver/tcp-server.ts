@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { DriverStateError } from './errors.js';
 import type { ServerUser, SocketHost } from './link-user.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { TcpSocket } from './tcp-socket.js';
 import { linkError } from './socket-errors.js';
 import { toError } from '../common/errors.js';

@@ -36,7 +36,7 @@ import { AtTimeoutError, ChannelClosedError, DriverStateError, LinkClosedError, 
 import type { LinkUser, SocketHost } from './link-user.js';
 import { BufferReader } from './buffer-reader.js';
 import { MAX_READ } from './modem.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { connectError, linkError, SocketError } from './socket-errors.js';
 import { toError } from '../common/errors.js';
 

@@ -20,7 +20,7 @@ import { DriverStateError, LinkClosedError } from './errors.js';
 import type { LinkUser, SocketHost } from './link-user.js';
 import { BufferReader } from './buffer-reader.js';
 import { MAX_SEND } from './modem.js';
-import type { RemoteAddress } from './parser.js';
+import type { RemoteAddress } from '../at/module-output-framer.js';
 import { linkError, SocketError } from './socket-errors.js';
 import { toError } from '../common/errors.js';
 

@@ -76,36 +76,7 @@ export function isBootLine(line: string): boolean {
   return line.startsWith('*ATREADY:') || line === 'RDY';
 }
 
-/** `+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY` in either spelling (the app note writes `+CIP EVENT:`, spec §6 #4). */
-export function isNetworkLostLine(line: string): boolean {
-  return /^\+CIP ?EVENT:/.test(line);
-}
-
 export function isKnownUrc(line: string): boolean {
   for (const prefix of URC_PREFIXES) if (line.startsWith(prefix)) return true;
   return false;
-}
-
-/** Final result codes (spec §1.5): a command in flight is over when one arrives. */
-export function isFinalLine(line: string): boolean {
-  switch (line) {
-    case 'OK':
-    case 'ERROR':
-    case 'NO CARRIER':
-    case 'CONNECT FAIL':
-    case 'NO DIALTONE':
-    case 'BUSY':
-    case 'NO ANSWER':
-      return true;
-  }
-  return line.startsWith('+CME ERROR:') || line.startsWith('+CMS ERROR:') || line === 'CONNECT' || line.startsWith('CONNECT ');
-}
-
-/** Final results that mean success: `OK`, and `CONNECT[ <text>]` (data mode entered). */
-export function isSuccessLine(line: string): boolean {
-  return line === 'OK' || ((line === 'CONNECT' || line.startsWith('CONNECT ')) && line !== 'CONNECT FAIL');
-}
-
-export function isConnectLine(line: string): boolean {
-  return (line === 'CONNECT' || line.startsWith('CONNECT ')) && line !== 'CONNECT FAIL';
 }

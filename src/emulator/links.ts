@@ -11,6 +11,8 @@ import {
   type TcpConnection,
 } from './network/types.js';
 import { Err } from '../at/errors.js';
+import { CRLF } from '../at/result-codes.js';
+import { formatIpClose, formatIpd, formatNetClose, formatNetOpen, formatNetworkLost, formatReceive, formatRecvFrom, formatRxgetNotice } from '../at/frames/index.js';
 import { Link, RxBuffer, type LinkCloseReason, type LinkReceiver, type PendingSend, type ServerSlot } from './link.js';
 
 /**
@@ -52,7 +54,6 @@ export const SEND_BUFFER_LIMIT = 64 * 1024;
  * UART without flow control overruns.
  */
 export const TRANSMIT_QUEUE_LIMIT = 16 * 1024 * 1024;
-/** Largest payload of one `+IPD` push (spec §0.3). */
 
 /** AT+CDNSGIP maximum response time (spec §2.2.17). */
 export const DNS_TIMEOUT_MS = 6000;
@@ -183,7 +184,7 @@ export class SocketService {
       this.netTimer = undefined;
       const ok = available();
       this.ip.net = ok ? 'open' : 'closed';
-      this.modem.urc(`+NETOPEN: ${ok ? Err.Ok : Err.NetworkFailure}`);
+      this.modem.urc(formatNetOpen(ok ? Err.Ok : Err.NetworkFailure));
     });
   }
 
@@ -194,7 +195,7 @@ export class SocketService {
     this.netTimer = this.schedule(this.modem.state.timing.netclose, () => {
       this.netTimer = undefined;
       this.ip.net = 'closed';
-      this.modem.urc(`+NETCLOSE: ${Err.Ok}`);
+      this.modem.urc(formatNetClose(Err.Ok));
     });
   }
 
@@ -211,7 +212,7 @@ export class SocketService {
       this.netTimer?.cancel();
       this.netTimer = undefined;
       ip.net = 'closed';
-      this.modem.urc(`+NETOPEN: ${Err.NetworkFailure}`);
+      this.modem.urc(formatNetOpen(Err.NetworkFailure));
       return;
     }
     const wasClosing = ip.net === 'closing';
@@ -223,7 +224,7 @@ export class SocketService {
     this.closeServers();
     if (wasClosing) return; // NETCLOSE is finishing anyway
     ip.net = 'closed';
-    this.modem.urc(`${this.modem.dialect.cipEventPrefix} NETWORK CLOSED UNEXPECTEDLY`);
+    this.modem.urc(formatNetworkLost(this.modem.dialect.cipEventPrefix));
   }
 
   closeServers(): void {
@@ -461,7 +462,7 @@ export class SocketService {
     this.end(link, reason, reason === 'send-timeout' ? 'abort' : 'graceful');
     if (receiver !== undefined) return;
     const code = reason === 'send-timeout' ? 2 : 1;
-    this.afterData(() => this.modem.urc(`+IPCLOSE: ${link.index},${code}`));
+    this.afterData(() => this.modem.urc(formatIpClose(link.index, code)));
   }
 
   /** Free the slot and the sockets; tell a receiver; report an awaited send as failed (-1). */
@@ -518,12 +519,12 @@ export class SocketService {
   private pushBlock(index: number, payload: Buffer, from: Endpoint): Buffer {
     const ip = this.ip;
     let head = '';
-    if (ip.cipsrip === 1) head += `RECV FROM:${from.address}:${from.port}\r\n`;
+    if (ip.cipsrip === 1) head += formatRecvFrom(from.address, from.port) + CRLF;
     if (ip.ciphead === 1) {
-      head += ip.ccfg.headerType === 1 ? `+RECEIVE,${index},${payload.length}\r\n` : `+IPD${payload.length}\r\n`;
+      head += (ip.ccfg.headerType === 1 ? formatReceive(index, payload.length) : formatIpd(payload.length)) + CRLF;
     }
-    const lead = head !== '' && this.modem.state.serial.verbose ? '\r\n' : '';
-    const trailer = this.modem.dialect.pushTrailer ? '\r\n' : '';
+    const lead = head !== '' && this.modem.state.serial.verbose ? CRLF : '';
+    const trailer = this.modem.dialect.pushTrailer ? CRLF : '';
     return Buffer.concat([Buffer.from(lead + head, 'latin1'), payload, Buffer.from(trailer, 'latin1')]);
   }
 
@@ -543,7 +544,7 @@ export class SocketService {
     }
     const wasEmpty = rx.length === 0;
     rx.push(chunk, from);
-    if (wasEmpty || this.modem.dialect.rxgetNotify === 'every-packet') this.modem.urc(`+CIPRXGET: 1,${link.index}`);
+    if (wasEmpty || this.modem.dialect.rxgetNotify === 'every-packet') this.modem.urc(formatRxgetNotice(link.index));
     if (rx.length >= RX_BUFFER_LIMIT) link.holdReading('rx-buffer', true);
   }
 

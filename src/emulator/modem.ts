@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { parseCommandLine, type AtCommand } from '../at/syntax.js';
 import { Params, ParamError } from '../at/params.js';
-import { RESULT_CODES } from '../at/result-codes.js';
+import { formatCmeError, formatConnect, formatIpError, RESULT_CODES } from '../at/result-codes.js';
+import { framed, framedLine, formatNumericResult, formatPrompt } from '../at/frames/framing.js';
 import { cmeText } from '../at/errors.js';
 import { realClock, type Clock } from './clock.js';
 import { makeConfig, type ConfigOverrides, type EmulatorConfig } from './config.js';
@@ -328,7 +329,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
         if (alive()) this.emitOutput(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes));
       },
       ipError: (code) => {
-        if (alive()) this.writeInfo(`+IP ERROR: ${this.ipErrorInfo(code)}`);
+        if (alive()) this.writeInfo(formatIpError(this.ipErrorInfo(code)));
         return ERROR;
       },
       failWith: (line) => {
@@ -348,7 +349,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   // ---------------------------------------------------------------- data phase (CIPSEND)
 
   private readData(request: DataRequest): Promise<DataResult> {
-    this.emitOutput(Buffer.from(`\r\n${this.dialect.prompt}`, 'latin1'));
+    this.emitOutput(Buffer.from(formatPrompt(this.dialect.prompt), 'latin1'));
     // The prompt ends this part of the reply: the host waits for it.
     this.out.flushBurst();
     this.promptAfterPush = this.inbox.pushed;
@@ -444,7 +445,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
 
   /** An unsolicited line, framed; held while a response, data phase or data mode is in progress. */
   urc(line: string): void {
-    this.urcRaw(Buffer.from(this.state.serial.verbose ? `\r\n${line}\r\n` : `${line}\r\n`, 'latin1'));
+    this.urcRaw(Buffer.from(framedLine(line, this.state.serial.verbose), 'latin1'));
   }
 
   /** An unsolicited block already framed (pushed data: `RECV FROM…+IPD…<data>`). */
@@ -485,19 +486,19 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   /** A result code outside any command (`CLOSED`, `CONNECT 115200` on accept, `OK` after +++). */
   resultLine(text: string, numeric?: number): void {
     if (this.state.serial.quiet) return;
-    if (this.state.serial.verbose) this.emitOutput(Buffer.from(`\r\n${text}\r\n`, 'latin1'));
-    else if (numeric !== undefined) this.emitOutput(Buffer.from(`${numeric}\r`, 'latin1'));
+    if (this.state.serial.verbose) this.emitOutput(Buffer.from(framed(text), 'latin1'));
+    else if (numeric !== undefined) this.emitOutput(Buffer.from(formatNumericResult(numeric), 'latin1'));
   }
 
   /** The text after `CONNECT`: the baud rate, or nothing with ATX0 (spec §3.4). */
   connectText(): string {
-    return this.state.serial.connectText === 0 ? 'CONNECT' : `CONNECT ${this.state.serial.baud}`;
+    return this.state.serial.connectText === 0 ? formatConnect() : formatConnect(this.state.serial.baud);
   }
 
   private writeInfo(line: string): void {
-    const framedLine = this.state.serial.verbose && !this.responseOpen ? `\r\n${line}\r\n` : `${line}\r\n`;
+    const text = framedLine(line, this.state.serial.verbose, !this.responseOpen);
     this.responseOpen = true;
-    this.emitOutput(Buffer.from(framedLine, 'latin1'));
+    this.emitOutput(Buffer.from(text, 'latin1'));
   }
 
   private writeFinal(outcome: Outcome): void {
@@ -519,7 +520,7 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
           text = 'ERROR';
           numeric = RESULT_CODES.ERROR;
         } else {
-          text = `+CME ERROR: ${serial.cmee === 1 ? outcome.code : cmeText(outcome.code)}`;
+          text = formatCmeError(serial.cmee === 1 ? outcome.code : cmeText(outcome.code));
         }
         break;
       case 'result':
@@ -527,8 +528,8 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
         numeric = outcome.numeric;
         break;
     }
-    if (serial.verbose) this.emitOutput(Buffer.from(`\r\n${text}\r\n`, 'latin1'));
-    else this.emitOutput(Buffer.from(numeric === undefined ? `${text}\r\n` : `${numeric}\r`, 'latin1'));
+    if (serial.verbose) this.emitOutput(Buffer.from(framed(text), 'latin1'));
+    else this.emitOutput(Buffer.from(numeric === undefined ? framedLine(text, false) : formatNumericResult(numeric), 'latin1'));
   }
 
   private flushUrcs(): void {

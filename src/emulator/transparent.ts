@@ -1,4 +1,5 @@
-import { RESULT_CODES } from '../at/result-codes.js';
+import { CLOSED, RESULT_CODES } from '../at/result-codes.js';
+import { formatClient, formatIpClose, framedLine } from '../at/frames/index.js';
 import { DEFAULT_ESCAPE_TIMING, EscapeDetector } from './escape-detector.js';
 import { RX_BUFFER_LIMIT, TRANSMIT_QUEUE_LIMIT, type Link, type LinkCloseReason, type LinkReceiver, type SocketService } from './links.js';
 import type { DataModeHandler, DataModePort } from './module-port.js';
@@ -99,7 +100,7 @@ export class TransparentMode {
       return;
     }
     session.bind(link);
-    session.connectAfter(`+CLIENT: ${link.index},${serverIndex},${clientText}`);
+    session.connectAfter(formatClient(link.index, serverIndex, clientText));
   }
 }
 
@@ -167,7 +168,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
    * before it) print `CONNECT <baud>` and switch to data mode.
    */
   connectAfter(clientLine: string): void {
-    const framed = Buffer.from(this.modem.state.serial.verbose ? `\r\n${clientLine}\r\n` : `${clientLine}\r\n`, 'latin1');
+    const framed = Buffer.from(framedLine(clientLine, this.modem.state.serial.verbose), 'latin1');
     // The engine prints a URC as the very Buffer it was given, so this one is recognisable.
     const printed = (bytes: Buffer): void => {
       if (bytes !== framed) return;
@@ -298,7 +299,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
     this.modem.resultLine('OK', RESULT_CODES.OK);
     this.printClosedNow();
     this.modem.leaveDataMode();
-    if (this.modem.dialect.transparentCloseIpclose) this.modem.urc('+IPCLOSE: 0,2');
+    if (this.modem.dialect.transparentCloseIpclose) this.modem.urc(formatIpClose(0, 2));
   }
 
   // ---------------------------------------------------------------- link → host
@@ -348,7 +349,7 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
       // UDP close answers synchronously: `CLOSED`, `+CIPCLOSE: 0,0`, `OK` (spec §2.2.6).
       this.printClosedNow();
     } else {
-      this.modem.urc('CLOSED');
+      this.modem.urc(CLOSED);
     }
     this.reportEnd(reason);
   }
@@ -356,13 +357,13 @@ export class TransparentSession implements LinkReceiver, DataModeHandler {
   /** `+IPCLOSE` after `CLOSED` for ends the host did not ask for, when the dialect says so (Q2). */
   private reportEnd(reason: LinkCloseReason): void {
     if (!this.modem.dialect.transparentCloseIpclose) return;
-    if (reason === 'remote') this.modem.urc('+IPCLOSE: 0,1');
-    else if (reason === 'send-timeout') this.modem.urc('+IPCLOSE: 0,2');
+    if (reason === 'remote') this.modem.urc(formatIpClose(0, 1));
+    else if (reason === 'send-timeout') this.modem.urc(formatIpClose(0, 2));
   }
 
   /** `CLOSED`, framed like a URC but written now (URCs are held in data mode and during commands). */
   private printClosedNow(): void {
-    this.modem.writeData(Buffer.from(this.modem.state.serial.verbose ? '\r\nCLOSED\r\n' : 'CLOSED\r\n', 'latin1'));
+    this.modem.writeData(Buffer.from(framedLine(CLOSED, this.modem.state.serial.verbose), 'latin1'));
   }
 
   /** The session is over: stop timers and listeners, drop what waits, free the modem's slot. */

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseOverflowError } from '../../src/driver/errors.js';
-import { MAX_LINE_BYTES } from '../../src/driver/parser.js';
+import { MAX_LINE_BYTES } from '../../src/at/module-output-framer.js';
 import { clockedChannel, settle } from './support/clocked-module.js';
 
 const FLOOD_BYTES = 48 * 1024 * 1024;

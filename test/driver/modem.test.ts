@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Modem, type AcceptedClient } from '../../src/driver/modem.js';
 import { AtCommandError, DriverStateError, NetworkLostError, SendFailedError } from '../../src/driver/errors.js';
-import type { RemoteAddress } from '../../src/driver/parser.js';
+import type { RemoteAddress } from '../../src/at/module-output-framer.js';
 import { CHUNKINGS, chunkingName, collect, withFixture } from './support/harness.js';
 
 const fast = { pollIntervalMs: 10, syncTimeoutMs: 200 } as const;

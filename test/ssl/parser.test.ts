@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCchDataHeader, parseCchDataHeader, parseCchRecvEvent, parseCchRecvLen, parseCchResult, formatCchRecvLen, formatCchResult, formatCchRecvEvent, parseCchPeerClosed, formatCchPeerClosed } from '../../src/at/ssl.js';
-import { ModuleOutputParser, type ModuleEvent } from '../../src/driver/parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../../src/at/module-output-framer.js';
 import { frames } from '../../src/emulator/ssl/service.js';
 
 /** The driver's framer on the SSL service's output, cut at every byte boundary. */

@@ -1,5 +1,5 @@
 import { isFinalResult } from '../../at/result-codes.js';
-import { ModuleOutputParser, type ModuleEvent } from '../../driver/parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../../at/module-output-framer.js';
 
 /**
  * What the inspector's log shows: the AT line cut into entries a person reads — host lines,
@@ -124,7 +124,8 @@ export class LogFramer {
           this.emit({ dir: 'module', kind: 'echo', text });
           return;
         }
-        const final = isFinalResult(text) || /^(CONNECT|NO CARRIER|SEND OK|SEND FAIL)\b/.test(text);
+        // SEND OK / SEND FAIL: older SIMCom firmware (SIM800) ends a send so; a recording may hold them.
+        const final = isFinalResult(text) || /^SEND (OK|FAIL)\b/.test(text);
         const kind = this.commandInProgress ? 'line' : 'urc';
         if (final) {
           this.commandInProgress = false;

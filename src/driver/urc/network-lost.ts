@@ -3,11 +3,11 @@
  * link is gone, and sends or connects awaiting their confirmation will never get it.
  */
 import { NetworkLostError } from '../errors.js';
-import { isNetworkLostLine } from '../urcs.js';
+import { isNetworkLost } from '../../at/frames/service.js';
 import type { UrcContext, UrcHandlerSpec } from './context.js';
 
 function handle(context: UrcContext, line: string): void {
-  if (!isNetworkLostLine(line)) return;
+  if (!isNetworkLost(line)) return;
   context.networkDown();
   context.links.closeAll();
   const error = new NetworkLostError(line);

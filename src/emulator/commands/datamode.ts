@@ -1,5 +1,6 @@
 import { Err } from '../../at/errors.js';
-import { RESULT_CODES } from '../../at/result-codes.js';
+import { CONNECT_FAIL as CONNECT_FAIL_TEXT, NO_CARRIER as NO_CARRIER_TEXT, RESULT_CODES } from '../../at/result-codes.js';
+import { formatCipOpen } from '../../at/frames/index.js';
 import { CONNECT_FAIL_NUMERIC } from '../transparent.js';
 import { openLink, type OpenRequest } from './open-link.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
@@ -10,8 +11,8 @@ import { NONE } from './types.js';
  * AT+CIPOPEN and ATO. The session itself (escape, packetizing, closes, DTR) is `../transparent.ts`.
  */
 
-const NO_CARRIER: Outcome = { kind: 'result', text: 'NO CARRIER', numeric: RESULT_CODES['NO CARRIER'] };
-const CONNECT_FAIL: Outcome = { kind: 'result', text: 'CONNECT FAIL', numeric: CONNECT_FAIL_NUMERIC };
+const NO_CARRIER: Outcome = { kind: 'result', text: NO_CARRIER_TEXT, numeric: RESULT_CODES['NO CARRIER'] };
+const CONNECT_FAIL: Outcome = { kind: 'result', text: CONNECT_FAIL_TEXT, numeric: CONNECT_FAIL_NUMERIC };
 
 /**
  * AT+CIPOPEN=0,… with CIPMODE=1 (socket.ts checked: link 0, network open, slot free): open, then
@@ -20,8 +21,8 @@ const CONNECT_FAIL: Outcome = { kind: 'result', text: 'CONNECT FAIL', numeric: C
  */
 export async function openTransparent(ctx: CommandContext, request: OpenRequest): Promise<Outcome> {
   const modem = ctx.modem;
-  if (request.type !== 'TCP' && request.host === undefined) return ctx.failWith(`+CIPOPEN: ${request.index},${Err.WrongParameter}`);
-  if (modem.transparent.session !== undefined) return ctx.failWith(`+CIPOPEN: ${request.index},${Err.NotSupported}`);
+  if (request.type !== 'TCP' && request.host === undefined) return ctx.failWith(formatCipOpen(request.index, Err.WrongParameter));
+  if (modem.transparent.session !== undefined) return ctx.failWith(formatCipOpen(request.index, Err.NotSupported));
   const session = modem.transparent.begin();
   const err = await openLink(modem, request, session);
   if (err !== Err.Ok) {

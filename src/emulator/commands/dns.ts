@@ -1,4 +1,5 @@
 import { DNS_GENERAL_ERROR } from '../../at/errors.js';
+import { formatDnsError, formatDnsResult } from '../../at/frames/dns.js';
 import { DNS_TIMEOUT_MS } from '../links.js';
 import type { CommandTable, Handler } from './types.js';
 import { ERROR, OK } from './types.js';
@@ -16,7 +17,7 @@ const cdnsgipSet: Handler = async (ctx) => {
   if (!isValidDomainName(name)) return ERROR;
   const service = ctx.modem.sockets;
   const network = service.network;
-  const failed = () => ctx.failWith(`+CDNSGIP: 0,${DNS_GENERAL_ERROR}`);
+  const failed = () => ctx.failWith(formatDnsError(DNS_GENERAL_ERROR));
   if (ctx.state.ip.net !== 'open' || network === undefined) return failed();
   let address: string;
   try {
@@ -24,7 +25,7 @@ const cdnsgipSet: Handler = async (ctx) => {
   } catch {
     return failed();
   }
-  ctx.info(`+CDNSGIP: 1,"${name}","${address}"`);
+  ctx.info(formatDnsResult(name, [address]));
   return OK;
 };
 

@@ -1,7 +1,7 @@
 import type { CommandContext, CommandTable, Outcome } from './types.js';
 import { ERROR, OK, cme } from './types.js';
 import { Cme, cmeText } from '../../at/errors.js';
-import { RESULT_CODES } from '../../at/result-codes.js';
+import { formatCmeError, RESULT_CODES } from '../../at/result-codes.js';
 import { ParamError } from '../../at/params.js';
 import type { CommandModule } from './context.js';
 import type { PdpContext } from '../state.js';
@@ -142,7 +142,7 @@ function rejectedActivation(ctx: CommandContext, inactive: readonly number[], ca
   for (const cid of inactive) packetEvent(ctx.modem, `ME PDN DEACT ${cid}`);
   const cmee = ctx.state.serial.cmee;
   if (cmee !== 2) return cme(code);
-  return { kind: 'result', text: `+CME ERROR: ${cmeText(code)} (#${cause})`, numeric: RESULT_CODES.ERROR };
+  return { kind: 'result', text: formatCmeError(`${cmeText(code)} (#${cause})`), numeric: RESULT_CODES.ERROR };
 }
 
 function cgattSet(ctx: CommandContext): Outcome {

@@ -1,4 +1,6 @@
 import { IpErr } from '../../at/errors.js';
+import { CRLF } from '../../at/result-codes.js';
+import { formatRxgetAvailable, formatRxgetData, formatRxgetMode, formatRxgetSource } from '../../at/frames/index.js';
 import { ParamError } from '../../at/params.js';
 import { LINK_COUNT } from '../links.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
@@ -32,7 +34,7 @@ const ciprxgetSet: Handler = (ctx) => {
 function pending(ctx: CommandContext): Outcome {
   const index = ctx.params.atMost(2).int(1, { min: 0, max: LINK_COUNT - 1 });
   const rest = ctx.modem.sockets.rx[index]?.length ?? 0;
-  ctx.info(`+CIPRXGET: 4,${index},${rest}`);
+  ctx.info(formatRxgetAvailable(index, rest));
   return OK;
 }
 
@@ -51,13 +53,13 @@ function read(ctx: CommandContext, form: 'raw' | 'hex'): Outcome {
   const got = service.read(index, length);
   if (got === undefined) return ctx.ipError(noDataCode(ctx));
   const rest = service.rx[index]?.length ?? 0;
-  if (ctx.state.ip.rxShowAddress) ctx.info(`+CIPRXGETIP: ${got.from.address}:${got.from.port}`);
-  ctx.info(`+CIPRXGET: ${form === 'raw' ? 2 : 3},${index},${got.data.length},${rest}`);
+  if (ctx.state.ip.rxShowAddress) ctx.info(formatRxgetSource(got.from.address, got.from.port));
+  ctx.info(formatRxgetData(form === 'raw' ? 2 : 3, index, got.data.length, rest));
   if (form === 'hex') {
     ctx.info(got.data.toString('hex').toUpperCase());
   } else {
     ctx.raw(got.data);
-    if (ctx.modem.dialect.rxgetDataTrailer) ctx.raw('\r\n');
+    if (ctx.modem.dialect.rxgetDataTrailer) ctx.raw(CRLF);
   }
   return OK;
 }
@@ -71,12 +73,12 @@ export const rxgetCommands: CommandTable = {
   '+CIPRXGET': {
     set: ciprxgetSet,
     read: (ctx) => {
-      ctx.info(`+CIPRXGET: ${ctx.state.ip.rxmode}`);
+      ctx.info(formatRxgetMode(ctx.state.ip.rxmode));
       return OK;
     },
     test: (ctx) => {
       const modes = `(0-${ctx.modem.dialect.rxgetMaxMode})`;
-      ctx.info(`+CIPRXGET: ${modes},(0-9),(1-${MAX_RAW_READ})`);
+      ctx.info(`+CIPRXGET: ${modes},(0-${LINK_COUNT - 1}),(1-${MAX_RAW_READ})`);
       return OK;
     },
   },

@@ -1,4 +1,5 @@
 import { Err } from '../../at/errors.js';
+import { formatCipError, formatClient, formatPeer, formatServerStart, formatServerStop } from '../../at/frames/index.js';
 import { ParamError } from '../../at/params.js';
 import { SERVER_COUNT, type ServerSlot } from '../links.js';
 import type { CommandModule } from './context.js';
@@ -28,7 +29,7 @@ const BACKLOG = { min: 1, max: 3 };
 const ANY_NUMBER = { min: 0, max: 9_999_999_999 };
 
 const serverstartSet: Handler = async (ctx) => {
-  const fail = (err: number) => ctx.failWith(`+CIPERROR: ${err}`);
+  const fail = (err: number) => ctx.failWith(formatCipError(err));
   let port: number;
   let index: number;
   let backlog: number;
@@ -76,14 +77,14 @@ function accepted(modem: CommandModule, slot: ServerSlot, connection: TcpConnect
     connection.abort();
     return;
   }
-  const client = `${plainIpv4(connection.remote.address)}:${connection.remote.port}`;
+  const client = formatPeer(plainIpv4(connection.remote.address), connection.remote.port);
   const transparentMode = modem.state.ip.cipmode === 1;
   if (transparentMode && slot.index === 0) {
     modem.transparent.accept(connection, slot.index, client);
     return;
   }
   const link = service.adopt(connection, slot.index, { lowest: transparentMode ? 1 : 0 });
-  if (link !== undefined) modem.urc(`+CLIENT: ${link.index},${slot.index},${client}`);
+  if (link !== undefined) modem.urc(formatClient(link.index, slot.index, client));
 }
 
 /** `::ffff:127.0.0.1` (a dual-stack listener) → `127.0.0.1`. */
@@ -92,9 +93,9 @@ function plainIpv4(address: string): string {
 }
 
 const serverstartRead: Handler = (ctx) => {
-  if (ctx.state.ip.net !== 'open') return ctx.failWith(`+CIPERROR: ${Err.NetworkNotOpened}`);
+  if (ctx.state.ip.net !== 'open') return ctx.failWith(formatCipError(Err.NetworkNotOpened));
   for (const slot of ctx.modem.sockets.servers) {
-    if (slot !== undefined) ctx.info(`+SERVERSTART: ${slot.index},${slot.port}`);
+    if (slot !== undefined) ctx.info(formatServerStart(slot.index, slot.port));
   }
   return OK;
 };
@@ -112,7 +113,7 @@ const serverstopSet: Handler = (ctx) => {
     if (err instanceof ParamError) return ERROR;
     throw err;
   }
-  const fail = (err: number) => ctx.failWith(`+SERVERSTOP: ${index},${err}`);
+  const fail = (err: number) => ctx.failWith(formatServerStop(index, err));
   if (index > SERVER_INDEX.max) return fail(Err.WrongParameter);
   if (ctx.state.ip.net !== 'open') return fail(Err.NetworkNotOpened);
   const service = ctx.modem.sockets;
@@ -122,9 +123,9 @@ const serverstopSet: Handler = (ctx) => {
   slot.listener.close();
   service.servers[index] = undefined;
   if (ctx.modem.dialect.serverStop === 'immediate') {
-    ctx.info(`+SERVERSTOP: ${index},${Err.Ok}`);
+    ctx.info(formatServerStop(index, Err.Ok));
   } else {
-    ctx.modem.urc(`+SERVERSTOP: ${index},${Err.Ok}`);
+    ctx.modem.urc(formatServerStop(index, Err.Ok));
   }
   return OK;
 };

@@ -1,5 +1,6 @@
 import { isIP, isIPv4 } from 'node:net';
 import { Err, IpErr } from '../../at/errors.js';
+import { formatCipClose, formatNetClose, formatNetOpen } from '../../at/frames/index.js';
 import { ParamError } from '../../at/params.js';
 import type { ModemState } from '../state.js';
 import { defaultIpState } from '../state.js';
@@ -35,7 +36,7 @@ const netopen: Handler = (ctx) => {
  */
 const netclose: Handler = (ctx) => {
   const ip = ctx.state.ip;
-  if (ip.net === 'closed') return ctx.failWith(`+NETCLOSE: ${Err.NetworkNotOpened}`);
+  if (ip.net === 'closed') return ctx.failWith(formatNetClose(Err.NetworkNotOpened));
   if (ip.net !== 'open') return ERROR;
   const service = ctx.modem.sockets;
   for (const link of [...service.links]) {
@@ -43,8 +44,8 @@ const netclose: Handler = (ctx) => {
     const wasOpen = link.state === 'open';
     service.closeByHost(link);
     if (!wasOpen) continue;
-    if (link.type === 'TCP') ctx.modem.urc(`+CIPCLOSE: ${link.index},${Err.Ok}`);
-    else ctx.info(`+CIPCLOSE: ${link.index},${Err.Ok}`);
+    if (link.type === 'TCP') ctx.modem.urc(formatCipClose(link.index, Err.Ok));
+    else ctx.info(formatCipClose(link.index, Err.Ok));
   }
   service.finishNetClose();
   return OK;
@@ -231,7 +232,7 @@ function whileClosed(ctx: CommandContext, apply: () => void): Outcome {
 export const serviceCommands: CommandTable = {
   '+NETOPEN': {
     exec: netopen,
-    read: readLine((ctx) => `+NETOPEN: ${ctx.state.ip.net === 'open' ? 1 : 0}`),
+    read: readLine((ctx) => formatNetOpen(ctx.state.ip.net === 'open' ? 1 : 0)),
     test: () => OK,
   },
   '+NETCLOSE': { exec: netclose, test: () => OK },

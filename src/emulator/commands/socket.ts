@@ -1,4 +1,5 @@
 import { Err, IpErr } from '../../at/errors.js';
+import { formatCipClose, formatCipError, formatCipOpen, formatCipSend } from '../../at/frames/index.js';
 import { ParamError, type Params } from '../../at/params.js';
 import { LINK_COUNT, type Link, type LinkType, type SocketService } from '../links.js';
 import { openTransparent } from './datamode.js';
@@ -45,7 +46,7 @@ function hostParam(p: Params, i: number): string {
 const cipopenSet: Handler = async (ctx) => {
   const index = ctx.params.int(0, ANY_NUMBER);
   if (index >= LINK_COUNT) return ctx.ipError(IpErr.InvalidParameter);
-  const fail = (err: number) => ctx.failWith(`+CIPOPEN: ${index},${err}`);
+  const fail = (err: number) => ctx.failWith(formatCipOpen(index, err));
   let request: OpenRequest;
   try {
     request = parseOpen(ctx, index);
@@ -61,13 +62,13 @@ const cipopenSet: Handler = async (ctx) => {
   const modem = ctx.modem;
   if (request.type === 'TCP') {
     void openLink(modem, request).then((err) => {
-      if (err !== undefined) modem.urc(`+CIPOPEN: ${index},${err}`);
+      if (err !== undefined) modem.urc(formatCipOpen(index, err));
     });
     return OK;
   }
   const err = await openLink(modem, request);
   if (err === undefined) return NONE;
-  ctx.info(`+CIPOPEN: ${index},${err}`);
+  ctx.info(formatCipOpen(index, err));
   return err === Err.Ok ? OK : ERROR;
 };
 
@@ -89,7 +90,7 @@ const cipopenRead: Handler = (ctx) => {
 
 const cipopenTest: Handler = (ctx) => {
   const types = `(${ctx.modem.dialect.linkTypes.map((type) => `"${type}"`).join(',')})`;
-  ctx.info(`+CIPOPEN: (0-9),${types}`);
+  ctx.info(`+CIPOPEN: (0-${LINK_COUNT - 1}),${types}`);
   return OK;
 };
 
@@ -118,7 +119,7 @@ function parseSend(p: Params): SendForm {
 
 const cipsendSet: Handler = async (ctx) => {
   const index = ctx.params.int(0, ANY_NUMBER);
-  const fail = (err: number) => ctx.failWith(`+CIPERROR: ${err}`);
+  const fail = (err: number) => ctx.failWith(formatCipError(err));
   let form: SendForm;
   try {
     form = parseSend(ctx.params);
@@ -149,7 +150,7 @@ const cipsendSet: Handler = async (ctx) => {
   if (result.kind === 'overflow') return fail(Err.WrongParameter);
   const data = result.data;
   const modem = ctx.modem;
-  const report = (confirmed: number) => modem.urc(`+CIPSEND: ${index},${data.length},${confirmed}`);
+  const report = (confirmed: number) => modem.urc(formatCipSend(index, data.length, confirmed));
   if (service.openLink(index) !== link) {
     report(-1); // the link went away during the data phase
   } else if (data.length === 0) {
@@ -164,7 +165,7 @@ const cipsendSet: Handler = async (ctx) => {
 const cipsendstrSet: Handler = (ctx) => {
   const p = ctx.params;
   const index = p.int(0, ANY_NUMBER);
-  const fail = (err: number) => ctx.failWith(`+CIPERROR: ${err}`);
+  const fail = (err: number) => ctx.failWith(formatCipError(err));
   let hex: string;
   try {
     hex = p.atMost(2).quoted(1);
@@ -185,13 +186,13 @@ const cipsendstrSet: Handler = (ctx) => {
 /** TCP: `OK` then `+CIPCLOSE: <n>,0`; UDP: `+CIPCLOSE: <n>,0` then `OK` (spec §2.2.6). */
 const cipcloseSet: Handler = (ctx) => {
   const index = ctx.params.atMost(1).int(0, ANY_NUMBER);
-  if (index >= LINK_COUNT) return ctx.failWith(`+CIPCLOSE: ${index},${Err.WrongParameter}`);
+  if (index >= LINK_COUNT) return ctx.failWith(formatCipClose(index, Err.WrongParameter));
   const service = ctx.modem.sockets;
   const link = service.openLink(index);
-  if (link === undefined) return ctx.failWith(`+CIPCLOSE: ${index},${ctx.modem.dialect.deadLinkErr}`);
+  if (link === undefined) return ctx.failWith(formatCipClose(index, ctx.modem.dialect.deadLinkErr));
   service.closeByHost(link);
-  if (link.type === 'TCP') ctx.modem.urc(`+CIPCLOSE: ${index},${Err.Ok}`);
-  else ctx.info(`+CIPCLOSE: ${index},${Err.Ok}`);
+  if (link.type === 'TCP') ctx.modem.urc(formatCipClose(index, Err.Ok));
+  else ctx.info(formatCipClose(index, Err.Ok));
   return OK;
 };
 
@@ -228,8 +229,8 @@ function infoLine(line: string): Handler {
 
 export const socketCommands: CommandTable = {
   '+CIPOPEN': { set: cipopenSet, read: cipopenRead, test: cipopenTest },
-  '+CIPSEND': { set: cipsendSet, test: infoLine(`+CIPSEND: (0-9),(1-${MAX_SEND})`) },
+  '+CIPSEND': { set: cipsendSet, test: infoLine(`+CIPSEND: (0-${LINK_COUNT - 1}),(1-${MAX_SEND})`) },
   '+CIPSENDSTR': { set: cipsendstrSet },
-  '+CIPCLOSE': { set: cipcloseSet, read: cipcloseRead, test: infoLine('+CIPCLOSE: (0-9)') },
-  '+CIPACK': { set: cipackSet, test: infoLine('+CIPACK: (0-9)') },
+  '+CIPCLOSE': { set: cipcloseSet, read: cipcloseRead, test: infoLine(`+CIPCLOSE: (0-${LINK_COUNT - 1})`) },
+  '+CIPACK': { set: cipackSet, test: infoLine(`+CIPACK: (0-${LINK_COUNT - 1})`) },
 };

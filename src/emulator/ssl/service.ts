@@ -10,6 +10,7 @@ import {
   formatCchRecvEvent,
   formatCchResult,
 } from '../../at/ssl.js';
+import { framedLine } from '../../at/frames/framing.js';
 import type { Timer } from '../clock.js';
 import { lifeTimeout } from '../life.js';
 import type { ModuleCore } from '../module-port.js';
@@ -349,7 +350,7 @@ export function frames(index: number, data: Buffer, verbose: boolean): Buffer[] 
   const out: Buffer[] = [];
   for (let at = 0; at < data.length; at += CCHRECV_FRAME_MAX) {
     const payload = data.subarray(at, at + CCHRECV_FRAME_MAX);
-    const head = `${verbose ? '\r\n' : ''}${formatCchDataHeader(index, payload.length)}\r\n`;
+    const head = framedLine(formatCchDataHeader(index, payload.length), verbose);
     out.push(Buffer.concat([Buffer.from(head, 'latin1'), payload]));
   }
   return out;

@@ -137,7 +137,7 @@ export function render(item: OutputItem): Buffer {
   }
 }
 
-/** The parser events of an item, in the compact form of `describe` (test/driver/support/parser-drive.ts). */
+/** The parser events of an item, in the compact form of `describe` (test/at/support/parser-drive.ts). */
 export function expectedEvents(item: OutputItem): string[] {
   const text = (b: Buffer): string => JSON.stringify(b.toString('latin1'));
   switch (item.kind) {

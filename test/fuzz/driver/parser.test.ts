@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_BLOCK_BYTES, MAX_LINE_BYTES, ModuleOutputParser, type ModuleEvent } from '../../../src/driver/parser.js';
-import { describe as show } from '../../driver/support/parser-drive.js';
+import { MAX_BLOCK_BYTES, MAX_LINE_BYTES, ModuleOutputParser, type ModuleEvent } from '../../../src/at/module-output-framer.js';
+import { describe as show } from '../../at/support/parser-drive.js';
 import { FUZZ_SEED, runs } from '../settings.js';
 import { reported } from './failure.js';
 import { chunkingArbitrary, cutBytes, expectedEvents, itemArbitrary, payloadArbitrary, render, soupArbitrary, type Chunking } from './output.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ModuleOutputParser, type ModuleEvent } from '../../../src/driver/parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../../../src/at/module-output-framer.js';
 import { txChannel, type AtTraceMessage } from '../../../src/driver/trace.js';
 import { startEmulated, startTcpServer, within } from '../../driver/support/emulated.js';
 import { clockedChannel, enterDataMode } from '../../driver/support/clocked-module.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { ModuleOutputParser, MAX_BLOCK_BYTES, MAX_LINE_BYTES, type ModuleEvent } from '../../src/driver/parser.js';
-import { cut, FIXTURES, loadFixture, prng } from './support/module-replay.js';
+import { ModuleOutputParser, MAX_BLOCK_BYTES, MAX_LINE_BYTES, type ModuleEvent } from '../../src/at/module-output-framer.js';
+import { cut, FIXTURES, loadFixture, prng } from '../driver/support/module-replay.js';
 import { describe as show, driveParser, segmentsOf } from './support/parser-drive.js';
 
 const VARS = { A1500: 'a'.repeat(1500), B1500: 'b'.repeat(1500), C200: 'c'.repeat(200) };

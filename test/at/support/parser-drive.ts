@@ -4,7 +4,7 @@
  * when the command was echoed. Module output between host steps is fed in chunks.
  */
 import type { TranscriptStep } from '../../../src/at/transcript.js';
-import { ModuleOutputParser, type ModuleEvent } from '../../../src/driver/parser.js';
+import { ModuleOutputParser, type ModuleEvent } from '../../../src/at/module-output-framer.js';
 
 /** Module output between host steps, and the host step that follows it. */
 export interface Segment {

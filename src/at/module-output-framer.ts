@@ -25,12 +25,11 @@
  * Lines are decoded as latin1 so every byte survives. Emitted buffers may share memory with the
  * chunks fed in; the parser never writes to them.
  */
-import { parseCchDataHeader } from '../at/ssl.js';
+import { parseIpd, parseReceive, parseRecvFrom, parseRxgetData, type RemoteAddress } from './frames/data.js';
+import { framed } from './frames/framing.js';
+import { parseCchDataHeader } from './ssl.js';
 
-export interface RemoteAddress {
-  readonly address: string;
-  readonly port: number;
-}
+export type { RemoteAddress } from './frames/data.js';
 
 export type ModuleEvent =
   /** One non-blank line, without its `<CR><LF>`. */
@@ -75,10 +74,6 @@ const GT = 0x3e;
 const R = 0x52;
 const EMPTY = Buffer.alloc(0);
 
-const IPD_RE = /^\+ ?IPD ?(\d+)$/;
-const RECEIVE_RE = /^\+RECEIVE,(\d+),(\d+):?$/;
-const RXGET_DATA_RE = /^\+CIPRXGET: ?([23]),(\d+),(\d+),(\d+)$/;
-const RECV_FROM_RE = /^RECV FROM: ?(.+):(\d+)$/;
 const HEX_RE = /^[0-9A-Fa-f]*$/;
 
 interface RawBlock {
@@ -165,7 +160,7 @@ export class ModuleOutputParser {
    * (e.g. `OK` after `+++`); the result is then delivered as a line.
    */
   endPassthroughAt(texts: readonly string[]): void {
-    this.passthroughEnds = texts.map((t) => Buffer.from(`\r\n${t}\r\n`, 'latin1'));
+    this.passthroughEnds = texts.map((t) => Buffer.from(framed(t), 'latin1'));
     if (this.passthrough && this.pending.length > 0) this.feed(EMPTY);
   }
 
@@ -179,7 +174,7 @@ export class ModuleOutputParser {
    * `close-candidate` and hold that and everything after it until `settleHeld`.
    */
   watchCloseMarker(text: string | undefined): void {
-    this.closeMarker = text === undefined ? undefined : Buffer.from(`\r\n${text}\r\n`, 'latin1');
+    this.closeMarker = text === undefined ? undefined : Buffer.from(framed(text), 'latin1');
   }
 
   /**
@@ -350,9 +345,9 @@ export class ModuleOutputParser {
     if (first === PLUS) {
       if (this.header(text)) return;
     } else if (first === R) {
-      const from = RECV_FROM_RE.exec(text);
-      if (from !== null) {
-        this.recvFrom = { address: stripBrackets(from[1] as string), port: Number(from[2]) };
+      const from = parseRecvFrom(text);
+      if (from !== undefined) {
+        this.recvFrom = from;
         return;
       }
     }
@@ -362,30 +357,30 @@ export class ModuleOutputParser {
 
   /** A data header: arm the raw block (or the hex line). False when the line is not one. */
   private header(text: string): boolean {
-    let m: RegExpExecArray | null;
-    const believable = (n: string | undefined): boolean => Number(n) <= MAX_BLOCK_BYTES;
+    const believable = (n: number): boolean => n <= MAX_BLOCK_BYTES;
     if (text.charCodeAt(1) === 0x49 /* I */ || text.charCodeAt(1) === SPACE) {
-      if ((m = IPD_RE.exec(text)) !== null && believable(m[1])) {
-        this.startRaw({ kind: 'push', header: 'ipd', link: undefined, from: this.takeFrom() }, Number(m[1]));
+      const length = parseIpd(text);
+      if (length !== undefined && believable(length)) {
+        this.startRaw({ kind: 'push', header: 'ipd', link: undefined, from: this.takeFrom() }, length);
         return true;
       }
     } else if (text.startsWith('+RECEIVE,')) {
-      if ((m = RECEIVE_RE.exec(text)) !== null && believable(m[2])) {
-        this.startRaw({ kind: 'push', header: 'receive', link: Number(m[1]), from: this.takeFrom() }, Number(m[2]));
+      const receive = parseReceive(text);
+      if (receive !== undefined && believable(receive.length)) {
+        this.startRaw({ kind: 'push', header: 'receive', link: receive.link, from: this.takeFrom() }, receive.length);
         return true;
       }
     } else if (text.startsWith('+CCHRECV:')) {
       const frame = parseCchDataHeader(text);
-      if (frame !== undefined && frame.length <= MAX_BLOCK_BYTES) {
+      if (frame !== undefined && believable(frame.length)) {
         this.startRaw({ kind: 'cch', session: frame.session }, frame.length);
         return true;
       }
     } else if (text.startsWith('+CIPRXGET:')) {
-      if ((m = RXGET_DATA_RE.exec(text)) !== null && believable(m[3])) {
-        const link = Number(m[2]);
-        const length = Number(m[3]);
-        const rest = Number(m[4]);
-        if (m[1] === '2') this.startRaw({ kind: 'rxget', link, rest }, length);
+      const read = parseRxgetData(text);
+      if (read !== undefined && believable(read.length)) {
+        const { link, length, rest } = read;
+        if (read.mode === 2) this.startRaw({ kind: 'rxget', link, rest }, length);
         else if (length === 0) this.sink({ kind: 'rxget', mode: 3, link, rest, bytes: EMPTY });
         else this.hexNext = { link, length, rest };
         return true;
@@ -529,8 +524,4 @@ function partialSuffix(data: Buffer, pos: number, marker: Buffer): number {
     if (data.compare(marker, 0, k, data.length - k, data.length) === 0) return k;
   }
   return 0;
-}
-
-function stripBrackets(address: string): string {
-  return address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
 }
