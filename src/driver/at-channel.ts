@@ -10,21 +10,14 @@
  * - "OK first, result later" (spec §1.6): a command can name its completion line; the channel arms
  *   the wait for it in the same tick as the `OK`, so a completion in the same chunk is never missed,
  *   and the queue moves on at once.
- * - CIPSEND: the data is written when the `>` prompt arrives; its echo is consumed if the command's
- *   own echo was seen (ATE1).
- * - Echo on or off is tolerated: the echo of the command just sent is stripped.
+ * - Echo on or off is tolerated: the echo of the command just sent is stripped. CIPSEND: the data
+ *   is written when the `>` prompt arrives; its echo is consumed if the command's was seen (ATE1).
  * - When the transport goes away, every pending, queued and waiting promise rejects with
  *   `ChannelClosedError`; after a timeout the late answer (if any) is absorbed for `recoveryMs`
  *   before the next command is written, so it cannot be taken for the next command's answer.
  * - Every byte in and out is published on `a76xx:at:tx` / `a76xx:at:rx` (see `trace.ts`).
- * - Transparent data mode (spec §3.4): after `CONNECT` every byte is data both ways; commands are
- *   held (they could only reach the peer) until `escapeDataMode()` (`+++`) has left it, each
- *   bounded by its own timeout.
- *   `CLOSED` from a peer close cannot be told from data by its bytes: the parser holds the stream
- *   from a `<CR><LF>CLOSED<CR><LF>` on (`close-candidate` event) and `probeDataMode()` asks the
- *   module with a guarded `+++`: an `OK` means data mode was still on (the bytes were data; then
- *   `resumeDataMode()` sends `ATO`), silence means the module had left it (the link closed).
- *   That part lives in `data-mode.ts`.
+ * - Transparent data mode (spec §3.4, `data-mode.ts`): after `CONNECT` every byte is data both
+ *   ways; commands wait (each within its timeout) until `+++` has left it.
  * - Bounds: one response keeps at most `maxResponseLines` lines / `maxResponseChars` characters;
  *   past that the command fails (`ResponseOverflowError`) and the rest is dropped until a final
  *   result or the recovery time. A boot URC fails the command in flight (`ModuleResetError`).
@@ -43,7 +36,7 @@ import type {
   UrcHandler,
   WaitOptions,
 } from './at-types.js';
-import { DataModePort } from './data-mode.js';
+import { DataModePort, dataModeTiming } from './data-mode.js';
 import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError, ResponseOverflowError } from './errors.js';
 import { ModuleOutputParser, type ModuleEvent } from './parser.js';
 import { maxResponseMs, type TimeoutOverrides } from './timeouts.js';
@@ -55,7 +48,6 @@ import { UrcRouter } from './urc-router.js';
 import { toError } from '../common/errors.js';
 
 export * from './at-types.js';
-
 
 const DEFAULT_RECOVERY_MS = 1_000;
 const DEFAULT_ERROR_SETTLE_MS = 50;
@@ -121,12 +113,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
           return () => this.off('close', listener);
         },
       },
-      {
-        ...(options.guardMs === undefined ? {} : { guardMs: options.guardMs }),
-        ...(options.escapeAnswerMs === undefined ? {} : { escapeAnswerMs: options.escapeAnswerMs }),
-        ...(options.tailReleaseMs === undefined ? {} : { tailReleaseMs: options.tailReleaseMs }),
-        closeLine: options.transparentCloseLine === null ? undefined : (options.transparentCloseLine ?? 'CLOSED'),
-      },
+      dataModeTiming(options),
     );
     transport.on('data', this.onData);
     transport.on('close', this.onClose);
@@ -162,28 +149,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
    */
   waitFor(match: (line: string) => boolean, options: WaitOptions): Promise<string> {
     if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError(options.command, this.closedWith.reason));
-    const origin = callerStack(this.waitFor);
-    return new Promise<string>((resolve, reject) => {
-      const waiter = this.waiters.add({
-        match,
-        command: options.command,
-        completion: false,
-        timeoutMs: options.timeoutMs,
-        onTimeout: () => new AtTimeoutError(options.command ?? '', options.what, options.timeoutMs),
-        origin,
-        resolve,
-        reject,
-      });
-      const signal = options.signal;
-      if (signal !== undefined) {
-        const abort = (): void => {
-          if (!this.waiters.remove(waiter)) return;
-          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
-      }
-    });
+    return this.waiters.wait(match, options, callerStack(this.waitFor));
   }
 
   /**
@@ -223,11 +189,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     return this.parser.bufferedBytes + (this.current?.chars ?? 0);
   }
 
-  /**
-   * Raw bytes to the module in data mode (transparent). `callback` runs once the transport took
-   * them (back-pressure) or with the error that lost them. While `+++` is in progress or the port
-   * is in online command mode the bytes wait, in order, for `resumeDataMode()`.
-   */
+  /** Raw bytes to the peer in transparent data mode (see `DataModePort.write`). */
   writeData(bytes: Uint8Array, callback?: (error?: Error | null) => void): void {
     if (this.closedWith !== undefined) {
       const error = new ChannelClosedError(undefined, this.closedWith.reason);
@@ -238,30 +200,17 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.port.write(bytes, callback);
   }
 
-  /**
-   * Leave transparent data mode with `+++` (guard times around it, spec §3.4). Resolves with the
-   * line that ended data mode: `OK` (online command mode, the link stays up: `resumeDataMode()`
-   * goes back) or `CLOSED` (the link ended meanwhile). Data written meanwhile waits for
-   * `resumeDataMode()`; data that arrives meanwhile is still delivered as passthrough.
-   */
+  /** Leave transparent data mode with a guarded `+++`: `OK` or `CLOSED` (see `DataModePort.escape`). */
   escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<string> {
     return this.port.escape(options);
   }
 
-  /**
-   * After a `close-candidate`: find out whether the module is still in data mode. Sends a guarded
-   * `+++`; an `OK` after it means yes (the held bytes up to it are data; the port is now in online
-   * command mode: call `resumeDataMode()`), none means the module had left data mode and printed
-   * `CLOSED` (the held bytes are parsed as command-mode output). Host data waits meanwhile.
-   */
+  /** After a `close-candidate`: is the module still in data mode? (see `DataModePort.probeDataMode`) */
   probeDataMode(): Promise<'data' | 'closed'> {
     return this.port.probeDataMode();
   }
 
-  /**
-   * `ATO` (spec §2.1.19): back to data mode after `+++`, then the data written meanwhile goes out.
-   * `NO CARRIER` (the link is gone) rejects, and so does every held write.
-   */
+  /** `ATO` back to data mode, then the data held meanwhile goes out (see `DataModePort.resume`). */
   resumeDataMode(): Promise<void> {
     return this.port.resume();
   }
@@ -356,17 +305,14 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.inbox.push(chunk);
     // Handlers may write, and an in-memory peer may answer synchronously: never re-enter the parser.
     if (this.feeding) return;
-    this.feeding = true;
-    try {
-      let next: Buffer | undefined;
-      while ((next = this.inbox.shift()) !== undefined) this.parser.feed(next);
-    } finally {
-      this.feeding = false;
-    }
+    this.underFeedLock(() => {});
     this.port.afterChunk();
   }
 
-  /** Run parser work outside `receive` with the same no-re-entry discipline. */
+  /**
+   * The one feed loop: run `work` (parser work from a timer, or nothing), then feed every chunk
+   * that waits, never re-entering the parser (a chunk that arrives meanwhile waits its turn).
+   */
   private underFeedLock(work: () => void): void {
     if (this.feeding) {
       work();
@@ -583,8 +529,6 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     });
   }
 
-
-
   /**
    * The module restarted: the command in flight will never be answered (it fails now, and its
    * late bytes are absorbed), completions still awaited will never come; echo is back to its default.
@@ -624,7 +568,6 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     const handled = this.router.route(line);
     this.notify('urc', line, handled);
   }
-
 
   // ---------------------------------------------------------------- shutdown
 
