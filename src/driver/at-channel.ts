@@ -13,8 +13,8 @@
  * - Echo on or off is tolerated: the echo of the command just sent is stripped. CIPSEND: the data
  *   is written when the `>` prompt arrives; its echo is consumed if the command's was seen (ATE1).
  * - When the transport goes away, every pending, queued and waiting promise rejects with
- *   `ChannelClosedError`; after a timeout the late answer (if any) is absorbed for `recoveryMs`
- *   before the next command is written, so it cannot be taken for the next command's answer.
+ *   `ChannelClosedError`; after a timeout the late answer is absorbed for `recoveryMs` before the
+ *   next command is written, and later still when its echo shows it (`late-answers.ts`).
  * - Every byte in and out is published on `a76xx:at:tx` / `a76xx:at:rx` (see `trace.ts`).
  * - Transparent data mode (spec §3.4, `data-mode.ts`): after `CONNECT` every byte is data both
  *   ways; commands wait (each within its timeout) until `+++` has left it.
@@ -44,7 +44,8 @@ import { publishRx, publishTx } from './trace.js';
 import { ALWAYS_URC, isBootLine, isConnectLine, isFinalLine, isKnownUrc, isSuccessLine } from './urcs.js';
 import { callerStack, Waiters, withCallerStack } from './waiter.js';
 import { echoAfter, matchesAny, newPending, startsWithAny, type Pending } from './pending-command.js';
-import { UrcRouter } from './urc-router.js';
+import { reportListenerError, UrcRouter } from './urc-router.js';
+import { LateAnswers } from './late-answers.js';
 import { toError } from '../common/errors.js';
 
 export * from './at-types.js';
@@ -72,6 +73,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   private settleTimer: Timer | undefined;
   private readonly waiters: Waiters;
   private readonly router = new UrcRouter((error) => this.listenerFailed(error));
+  private readonly late = new LateAnswers();
   private closedWith: ChannelClosedError | undefined;
   private echoState: EchoState = 'unknown';
   private readonly inbox: Buffer[] = [];
@@ -292,6 +294,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.recoveryTimer = undefined;
       if (this.current !== pending) return;
       this.current = undefined;
+      this.late.gaveUp(pending.text);
       this.parser.clearEcho();
       this.parser.cancelPrompt();
       this.pump();
@@ -337,17 +340,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   private listenerFailed(error: unknown): void {
-    if (this.listenerCount('listener-error') > 0) {
-      try {
-        this.emit('listener-error', error);
-        return;
-      } catch (again) {
-        error = again;
-      }
-    }
-    process.nextTick(() => {
-      throw error;
-    });
+    reportListenerError(this, error);
   }
 
   /** Emit to user listeners; a throwing listener is reported, never allowed to break the channel. */
@@ -407,6 +400,12 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.dataMode = false;
       this.notify('data-mode', false, line);
       queueMicrotask(() => this.pump());
+    }
+    const late = this.late.classify(line);
+    if (late !== undefined) {
+      if (late === 'inside') this.routeUrc(line);
+      else if (late === 'end') this.notify('stray-final', line);
+      return;
     }
     const pending = this.current;
     if (isFinalLine(line)) {
@@ -589,10 +588,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       queued.queueTimer?.cancel();
       queued.reject(new ChannelClosedError(queued.text, reason));
     }
-    this.waiters.fail(
-      () => true,
-      (w) => new ChannelClosedError(w.command, reason),
-    );
+    this.waiters.fail(() => true, (w) => new ChannelClosedError(w.command, reason));
     // An 'error' after close must not become an uncaught exception.
     this.transport.on('error', () => {});
     this.notify('close', error);
