@@ -31,7 +31,6 @@ import type { RemoteInfo } from './udp-socket.js';
 import { TcpSocket, type TcpConnectOptions, type TcpSocketOptions } from './tcp-socket.js';
 import { UdpSocket } from './udp-socket.js';
 import type { PushBlock } from './at-channel.js';
-import { openTransport } from './transports/open.js';
 import { SslClient } from './ssl-client.js';
 import { SslSocket, type SslConnectOptions } from './ssl-socket.js';
 import { AutoRecovery, type RecoveryPolicy } from './auto-recovery.js';
@@ -91,15 +90,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   /** Open the device (or a ready transport) and bring the module up for `options.mode`. */
   static async open(target: string | Duplex, options: A76xxOptions = {}): Promise<A76xx> {
     const mode = options.mode ?? 'push';
-    const transport = typeof target === 'string' ? await openTransport(target, options) : target;
-    const name = options.name ?? (typeof target === 'string' ? target : undefined);
-    const modem = new Modem(transport, { ...modemOptionsFor(mode), ...options, ...(name === undefined ? {} : { name }) });
-    try {
-      await modem.bringUp();
-    } catch (error) {
-      await modem.close();
-      throw error;
-    }
+    const modem = await Modem.open(target, { ...modemOptionsFor(mode), ...options });
     return new A76xx(modem, mode, options);
   }
 

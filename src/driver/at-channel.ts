@@ -10,21 +10,14 @@
  * - "OK first, result later" (spec §1.6): a command can name its completion line; the channel arms
  *   the wait for it in the same tick as the `OK`, so a completion in the same chunk is never missed,
  *   and the queue moves on at once.
- * - CIPSEND: the data is written when the `>` prompt arrives; its echo is consumed if the command's
- *   own echo was seen (ATE1).
- * - Echo on or off is tolerated: the echo of the command just sent is stripped.
+ * - Echo on or off is tolerated: the echo of the command just sent is stripped. CIPSEND: the data
+ *   is written when the `>` prompt arrives; its echo is consumed if the command's was seen (ATE1).
  * - When the transport goes away, every pending, queued and waiting promise rejects with
- *   `ChannelClosedError`; after a timeout the late answer (if any) is absorbed for `recoveryMs`
- *   before the next command is written, so it cannot be taken for the next command's answer.
+ *   `ChannelClosedError`; after a timeout the late answer is absorbed for `recoveryMs` before the
+ *   next command is written, and later still when its echo shows it (`late-answers.ts`).
  * - Every byte in and out is published on `a76xx:at:tx` / `a76xx:at:rx` (see `trace.ts`).
- * - Transparent data mode (spec §3.4): after `CONNECT` every byte is data both ways; commands are
- *   held (they could only reach the peer) until `escapeDataMode()` (`+++`) has left it, each
- *   bounded by its own timeout.
- *   `CLOSED` from a peer close cannot be told from data by its bytes: the parser holds the stream
- *   from a `<CR><LF>CLOSED<CR><LF>` on (`close-candidate` event) and `probeDataMode()` asks the
- *   module with a guarded `+++`: an `OK` means data mode was still on (the bytes were data; then
- *   `resumeDataMode()` sends `ATO`), silence means the module had left it (the link closed).
- *   That part lives in `data-mode.ts`.
+ * - Transparent data mode (spec §3.4, `data-mode.ts`): after `CONNECT` every byte is data both
+ *   ways; commands wait (each within its timeout) until `+++` has left it.
  * - Bounds: one response keeps at most `maxResponseLines` lines / `maxResponseChars` characters;
  *   past that the command fails (`ResponseOverflowError`) and the rest is dropped until a final
  *   result or the recovery time. A boot URC fails the command in flight (`ModuleResetError`).
@@ -43,7 +36,7 @@ import type {
   UrcHandler,
   WaitOptions,
 } from './at-types.js';
-import { DataModePort } from './data-mode.js';
+import { DataModePort, dataModeTiming } from './data-mode.js';
 import { AtTimeoutError, ChannelClosedError, commandError, ModuleResetError, ResponseOverflowError } from './errors.js';
 import { ModuleOutputParser, type ModuleEvent } from '../at/module-output-framer.js';
 import { maxResponseMs, type TimeoutOverrides } from './timeouts.js';
@@ -52,11 +45,11 @@ import { ALWAYS_URC, isBootLine, isKnownUrc } from './urcs.js';
 import { isConnectResult, isFinalResult, isSuccessResult } from '../at/result-codes.js';
 import { callerStack, Waiters, withCallerStack } from './waiter.js';
 import { echoAfter, matchesAny, newPending, startsWithAny, type Pending } from './pending-command.js';
-import { UrcRouter } from './urc-router.js';
+import { reportListenerError, UrcRouter } from './urc-router.js';
+import { LateAnswers } from './late-answers.js';
 import { toError } from '../common/errors.js';
 
 export * from './at-types.js';
-
 
 const DEFAULT_RECOVERY_MS = 1_000;
 const DEFAULT_ERROR_SETTLE_MS = 50;
@@ -81,6 +74,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   private settleTimer: Timer | undefined;
   private readonly waiters: Waiters;
   private readonly router = new UrcRouter((error) => this.listenerFailed(error));
+  private readonly late = new LateAnswers();
   private closedWith: ChannelClosedError | undefined;
   private echoState: EchoState = 'unknown';
   private readonly inbox: Buffer[] = [];
@@ -122,12 +116,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
           return () => this.off('close', listener);
         },
       },
-      {
-        ...(options.guardMs === undefined ? {} : { guardMs: options.guardMs }),
-        ...(options.escapeAnswerMs === undefined ? {} : { escapeAnswerMs: options.escapeAnswerMs }),
-        ...(options.tailReleaseMs === undefined ? {} : { tailReleaseMs: options.tailReleaseMs }),
-        closeLine: options.transparentCloseLine === null ? undefined : (options.transparentCloseLine ?? 'CLOSED'),
-      },
+      dataModeTiming(options),
     );
     transport.on('data', this.onData);
     transport.on('close', this.onClose);
@@ -163,28 +152,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
    */
   waitFor(match: (line: string) => boolean, options: WaitOptions): Promise<string> {
     if (this.closedWith !== undefined) return Promise.reject(new ChannelClosedError(options.command, this.closedWith.reason));
-    const origin = callerStack(this.waitFor);
-    return new Promise<string>((resolve, reject) => {
-      const waiter = this.waiters.add({
-        match,
-        command: options.command,
-        completion: false,
-        timeoutMs: options.timeoutMs,
-        onTimeout: () => new AtTimeoutError(options.command ?? '', options.what, options.timeoutMs),
-        origin,
-        resolve,
-        reject,
-      });
-      const signal = options.signal;
-      if (signal !== undefined) {
-        const abort = (): void => {
-          if (!this.waiters.remove(waiter)) return;
-          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
-      }
-    });
+    return this.waiters.wait(match, options, callerStack(this.waitFor));
   }
 
   /**
@@ -224,11 +192,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     return this.parser.bufferedBytes + (this.current?.chars ?? 0);
   }
 
-  /**
-   * Raw bytes to the module in data mode (transparent). `callback` runs once the transport took
-   * them (back-pressure) or with the error that lost them. While `+++` is in progress or the port
-   * is in online command mode the bytes wait, in order, for `resumeDataMode()`.
-   */
+  /** Raw bytes to the peer in transparent data mode (see `DataModePort.write`). */
   writeData(bytes: Uint8Array, callback?: (error?: Error | null) => void): void {
     if (this.closedWith !== undefined) {
       const error = new ChannelClosedError(undefined, this.closedWith.reason);
@@ -239,30 +203,17 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.port.write(bytes, callback);
   }
 
-  /**
-   * Leave transparent data mode with `+++` (guard times around it, spec §3.4). Resolves with the
-   * line that ended data mode: `OK` (online command mode, the link stays up: `resumeDataMode()`
-   * goes back) or `CLOSED` (the link ended meanwhile). Data written meanwhile waits for
-   * `resumeDataMode()`; data that arrives meanwhile is still delivered as passthrough.
-   */
+  /** Leave transparent data mode with a guarded `+++`: `OK` or `CLOSED` (see `DataModePort.escape`). */
   escapeDataMode(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<string> {
     return this.port.escape(options);
   }
 
-  /**
-   * After a `close-candidate`: find out whether the module is still in data mode. Sends a guarded
-   * `+++`; an `OK` after it means yes (the held bytes up to it are data; the port is now in online
-   * command mode: call `resumeDataMode()`), none means the module had left data mode and printed
-   * `CLOSED` (the held bytes are parsed as command-mode output). Host data waits meanwhile.
-   */
+  /** After a `close-candidate`: is the module still in data mode? (see `DataModePort.probeDataMode`) */
   probeDataMode(): Promise<'data' | 'closed'> {
     return this.port.probeDataMode();
   }
 
-  /**
-   * `ATO` (spec §2.1.19): back to data mode after `+++`, then the data written meanwhile goes out.
-   * `NO CARRIER` (the link is gone) rejects, and so does every held write.
-   */
+  /** `ATO` back to data mode, then the data held meanwhile goes out (see `DataModePort.resume`). */
   resumeDataMode(): Promise<void> {
     return this.port.resume();
   }
@@ -344,6 +295,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.recoveryTimer = undefined;
       if (this.current !== pending) return;
       this.current = undefined;
+      this.late.gaveUp(pending.text);
       this.parser.clearEcho();
       this.parser.cancelPrompt();
       this.pump();
@@ -357,17 +309,14 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.inbox.push(chunk);
     // Handlers may write, and an in-memory peer may answer synchronously: never re-enter the parser.
     if (this.feeding) return;
-    this.feeding = true;
-    try {
-      let next: Buffer | undefined;
-      while ((next = this.inbox.shift()) !== undefined) this.parser.feed(next);
-    } finally {
-      this.feeding = false;
-    }
+    this.underFeedLock(() => {});
     this.port.afterChunk();
   }
 
-  /** Run parser work outside `receive` with the same no-re-entry discipline. */
+  /**
+   * The one feed loop: run `work` (parser work from a timer, or nothing), then feed every chunk
+   * that waits, never re-entering the parser (a chunk that arrives meanwhile waits its turn).
+   */
   private underFeedLock(work: () => void): void {
     if (this.feeding) {
       work();
@@ -392,17 +341,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   }
 
   private listenerFailed(error: unknown): void {
-    if (this.listenerCount('listener-error') > 0) {
-      try {
-        this.emit('listener-error', error);
-        return;
-      } catch (again) {
-        error = again;
-      }
-    }
-    process.nextTick(() => {
-      throw error;
-    });
+    reportListenerError(this, error);
   }
 
   /** Emit to user listeners; a throwing listener is reported, never allowed to break the channel. */
@@ -462,6 +401,12 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       this.dataMode = false;
       this.notify('data-mode', false, line);
       queueMicrotask(() => this.pump());
+    }
+    const late = this.late.classify(line);
+    if (late !== undefined) {
+      if (late === 'inside') this.routeUrc(line);
+      else if (late === 'end') this.notify('stray-final', line);
+      return;
     }
     const pending = this.current;
     if (isFinalResult(line)) {
@@ -584,8 +529,6 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     });
   }
 
-
-
   /**
    * The module restarted: the command in flight will never be answered (it fails now, and its
    * late bytes are absorbed), completions still awaited will never come; echo is back to its default.
@@ -626,7 +569,6 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     this.notify('urc', line, handled);
   }
 
-
   // ---------------------------------------------------------------- shutdown
 
   private shutdown(reason: Error | undefined): void {
@@ -647,10 +589,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
       queued.queueTimer?.cancel();
       queued.reject(new ChannelClosedError(queued.text, reason));
     }
-    this.waiters.fail(
-      () => true,
-      (w) => new ChannelClosedError(w.command, reason),
-    );
+    this.waiters.fail(() => true, (w) => new ChannelClosedError(w.command, reason));
     // An 'error' after close must not become an uncaught exception.
     this.transport.on('error', () => {});
     this.notify('close', error);

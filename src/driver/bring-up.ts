@@ -7,7 +7,7 @@ import type { AtChannel } from './at-channel.js';
 import type { AtResponse, CommandOptions } from './at-types.js';
 import { responseValue } from './at-types.js';
 import { AtCommandError, AtTimeoutError, DriverStateError, ModuleResetError } from './errors.js';
-import type { ModemOptions, ReceiveMode } from './modem.js';
+import type { ModemOptions, ReceiveMode } from './modem-types.js';
 
 /** What the steps need from the Modem. */
 export interface BringUpHost {

@@ -16,7 +16,7 @@
  *   the tail is data: a server's `+OK ready\r\n` arrives whole without waiting for more bytes.
  */
 import type { Clock, Timer } from '../time/clock.js';
-import type { AtResponse } from './at-types.js';
+import type { AtChannelOptions, AtResponse } from './at-types.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
 import type { ModuleOutputParser } from '../at/module-output-framer.js';
 import { framed } from '../at/frames/framing.js';
@@ -47,6 +47,16 @@ export interface DataModeTiming {
   readonly tailReleaseMs?: number;
   /** What the module prints when a transparent link ends; undefined = never watch. */
   readonly closeLine: string | undefined;
+}
+
+/** The port's timing and close line from the channel's options. */
+export function dataModeTiming(options: AtChannelOptions): DataModeTiming {
+  return {
+    ...(options.guardMs === undefined ? {} : { guardMs: options.guardMs }),
+    ...(options.escapeAnswerMs === undefined ? {} : { escapeAnswerMs: options.escapeAnswerMs }),
+    ...(options.tailReleaseMs === undefined ? {} : { tailReleaseMs: options.tailReleaseMs }),
+    closeLine: options.transparentCloseLine === null ? undefined : (options.transparentCloseLine ?? 'CLOSED'),
+  };
 }
 
 const OK_BYTES = Buffer.from(framed('OK'), 'latin1');
@@ -104,7 +114,11 @@ export class DataModePort {
     }, this.tailReleaseMs);
   }
 
-  /** Raw bytes to the peer; while `+++` or online command mode lasts they wait, in order. */
+  /**
+   * Raw bytes to the module in data mode (transparent). `callback` runs once the transport took
+   * them (back-pressure) or with the error that lost them. While `+++` is in progress or the port
+   * is in online command mode the bytes wait, in order, for `resume()`.
+   */
   write(bytes: Uint8Array, callback?: (error?: Error | null) => void): void {
     if (this.holding) {
       this.heldData.push({ bytes: Buffer.from(bytes), callback });
@@ -113,7 +127,12 @@ export class DataModePort {
     this.host.write(Buffer.from(bytes), callback);
   }
 
-  /** See `AtChannel.escapeDataMode`. */
+  /**
+   * Leave transparent data mode with `+++` (guard times around it, spec §3.4). Resolves with the
+   * line that ended data mode: `OK` (online command mode, the link stays up: `resume()` goes
+   * back) or `CLOSED` (the link ended meanwhile). Data written meanwhile waits for `resume()`;
+   * data that arrives meanwhile is still delivered as passthrough.
+   */
   async escape(options: { guardMs?: number; timeoutMs?: number } = {}): Promise<string> {
     const { parser } = this.host;
     if (!this.host.inDataMode()) throw new DriverStateError('not in data mode');
@@ -147,7 +166,12 @@ export class DataModePort {
     return left;
   }
 
-  /** See `AtChannel.probeDataMode`. */
+  /**
+   * After a `close-candidate`: find out whether the module is still in data mode. Sends a guarded
+   * `+++`; an `OK` after it means yes (the held bytes up to it are data; the port is now in online
+   * command mode: call `resume()`), none means the module had left data mode and printed
+   * `CLOSED` (the held bytes are parsed as command-mode output). Host data waits meanwhile.
+   */
   async probeDataMode(): Promise<'data' | 'closed'> {
     const { parser } = this.host;
     if (parser.heldBytes === undefined) return this.host.inDataMode() ? 'data' : 'closed';
@@ -171,7 +195,10 @@ export class DataModePort {
     }
   }
 
-  /** See `AtChannel.resumeDataMode`. */
+  /**
+   * `ATO` (spec §2.1.19): back to data mode after `+++`, then the data written meanwhile goes out.
+   * `NO CARRIER` (the link is gone) rejects, and so does every held write.
+   */
   async resume(): Promise<void> {
     if (this.host.inDataMode()) {
       this.releaseHeldData();

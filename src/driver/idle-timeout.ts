@@ -1,12 +1,17 @@
 /**
  * net.Socket's idle timeout, shared by the modem's stream sockets (TcpSocket, SslSocket): after
- * `ms` without traffic either way `onIdle` runs (the socket emits 'timeout'); 0 disables it.
+ * `ms` without traffic either way `onIdle` runs (the socket emits 'timeout'); 0 disables it. On
+ * the modem's injected clock, so it is tested on a fake one.
  */
+import type { Clock, Timer } from '../time/clock.js';
+
 export class IdleTimeout {
   private ms = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
+    /** The clock (read when a wait starts: the socket's modem may be known only later). */
+    private readonly clock: () => Clock,
     private readonly onIdle: () => void,
     /** A destroyed socket arms no timer. */
     private readonly isDestroyed: () => boolean,
@@ -27,14 +32,14 @@ export class IdleTimeout {
   touch(): void {
     this.stop();
     if (this.ms <= 0 || this.isDestroyed()) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock().setTimeout(() => {
       this.timer = undefined;
       this.onIdle();
     }, this.ms);
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }

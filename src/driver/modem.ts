@@ -52,103 +52,27 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Err, IpErr } from '../at/errors.js';
-import { openTransport, type TransportOptions } from './transports/open.js';
-import { AtChannel, responseValue, type AtChannelOptions, type AtResponse, type CommandOptions, type PushBlock } from './at-channel.js';
+import { openTransport } from './transports/open.js';
+import { AtChannel, responseValue, type AtResponse, type CommandOptions, type PushBlock } from './at-channel.js';
 import type { Clock } from '../time/clock.js';
-import {
-  AtCommandError,
-  AtTimeoutError,
-  ChannelClosedError,
-  DriverStateError,
-  LinkClosedError,
-  ModuleResetError,
-  NetworkLostError,
-  SendFailedError,
-  readDetailLine,
-} from './errors.js';
+import { AtCommandError, SendFailedError } from './errors.js';
 import type { RemoteAddress } from '../at/module-output-framer.js';
 import { timeFor } from './timeouts.js';
 import { isConnectResult } from '../at/result-codes.js';
-import { parseCipSend, parseDnsResult, parseNetClose, parseNetOpen, parseRxgetAvailable, parseRxgetSource, parseServerStart } from '../at/frames/index.js';
+import { parseCipSend, parseDnsResult, parseNetClose, parseNetOpen, parseRxgetAvailable, parseServerStart } from '../at/frames/index.js';
 import { BringUpSteps, quote } from './bring-up.js';
 import { URC_HANDLERS, type UrcContext } from './urc/index.js';
-import { checkLink, LINK_COUNT, LinkTable, type LinkState } from './link-table.js';
+import { checkLink, LinkTable, type LinkState } from './link-table.js';
+import { completionErr, completionFailure, isNoData, NO_DATA, readResult, type BufferRead } from './answers.js';
+import { DataModeLink } from './data-mode-link.js';
+import type { BringUpInfo, ModemEvents, ModemOptions, ReceiveMode } from './modem-types.js';
 
 export { LINK_COUNT, type LinkState } from './link-table.js';
 /** Largest payload of one AT+CIPSEND and of one CIPRXGET=2 read (spec §0.3). */
 export { SERVER_COUNT, MAX_SEND, MAX_READ } from '../at/limits.js';
 import { MAX_SEND, MAX_READ, SERVER_COUNT } from '../at/limits.js';
-
-export type ReceiveMode = 'push' | 'buffer';
-
-export interface ModemOptions extends AtChannelOptions, TransportOptions {
-  /** APN for `AT+CGDCONT=1,"<pdpType>","<apn>"`; without it the module's context 1 is used as it is. */
-  apn?: string;
-  pdpType?: 'IP' | 'IPV6' | 'IPV4V6';
-  /** SIM PIN, entered if `AT+CPIN?` says `SIM PIN`. */
-  pin?: string;
-  /** 'push' = CIPRXGET=0 (default), 'buffer' = CIPRXGET=1. */
-  receiveMode?: ReceiveMode;
-  /** Push header: `+IPD<n>` (HeaderType 0, default) or `+RECEIVE,<link>,<n>` (HeaderType 1). */
-  pushHeader?: 'ipd' | 'receive';
-  /**
-   * Keep UDP datagram boundaries in buffer mode (CIPCCFG 8th value `<udpRecvmode>` = 1, A76XX only,
-   * before NETOPEN). Best effort: a module that refuses keeps reading UDP as a byte stream.
-   */
-  udpByPacket?: boolean;
-  /** Buffer mode with `AT+CIPRXGET=5`: each read names its data's source (A76XX only; else mode 1). */
-  rxSourceAddress?: boolean;
-  /** AT+CIPMODE=1 (transparent mode on link 0). */
-  transparent?: boolean;
-  /** Keep the module's echo instead of sending ATE0 (echo is tolerated either way). */
-  keepEcho?: boolean;
-  /** `AT` sync: attempts and the wait for each (default 5 × 1000 ms). */
-  syncAttempts?: number;
-  syncTimeoutMs?: number;
-  /** Guard time around `+++` when sync fails (the module may be stuck in data mode). 0 = never try; default `guardMs`. */
-  escapeGuardMs?: number;
-  /**
-   * Escape-first open: before the first `AT`, a guarded `+++` (silence, `+++`, silence: 2 × the
-   * guard time, 2 s by default) in case a previous host left the module in transparent data mode,
-   * so no `AT` reaches the peer. Default off: it costs the two guard times on every open; without
-   * it such a module gets `AT
-` and `ATQ0V1
-` as data before the escape the sync tries later.
-   */
-  escapeFirst?: boolean;
-  /** How long the SIM may take to become READY (AN§1.4: 20 s). */
-  simReadyTimeoutMs?: number;
-  /** How long network registration (CGREG/CEREG 1 or 5) may take (default 60 s). */
-  registrationTimeoutMs?: number;
-  /** Interval between SIM / registration polls when no URC arrives first (default 1000 ms). */
-  pollIntervalMs?: number;
-}
-
-export interface BringUpInfo {
-  /** Local IP of the socket PDP (`AT+IPADDR`). */
-  readonly ip: string | undefined;
-  /** `+CSQ` rssi (99 = unknown). */
-  readonly rssi: number | undefined;
-  readonly registration: { readonly cgreg: number | undefined; readonly cereg: number | undefined };
-  readonly echo: boolean;
-}
-
-export interface AcceptedClient {
-  readonly link: number;
-  readonly server: number;
-  readonly remote: RemoteAddress;
-}
-
-export interface ModemEvents {
-  data: [link: number, bytes: Buffer, from: RemoteAddress | undefined];
-  unrouted: [block: PushBlock];
-  readable: [link: number];
-  'link-closed': [link: number, reason: number];
-  client: [client: AcceptedClient];
-  'network-lost': [error: NetworkLostError];
-  reset: [line: string];
-  close: [error: ChannelClosedError];
-}
+export type { AcceptedClient, BringUpInfo, ModemEvents, ModemOptions, ReceiveMode } from './modem-types.js';
+export type { BufferRead } from './answers.js';
 
 /** CIPSEND answers that mean "not now" rather than "never": own buffer full, a send still pending. */
 const SEND_RETRY_FIRST_MS = 10;
@@ -167,8 +91,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   private rxAddresses = false;
   /** A boot URC was seen since the last bring-up: `recover()` must bring the module up again. */
   private wasReset = false;
-  /** An `ATO` on its way (after a CLOSED probe, or commandMode): it puts the port back in data mode. */
-  private resuming: Promise<void> | undefined;
+  /** Transparent link 0 above the channel's data-mode port. */
+  private readonly dataModeLink: DataModeLink;
 
   /** Open the device (or take a ready transport) and bring the module up. */
   static async open(target: string | Duplex, options: ModemOptions = {}): Promise<Modem> {
@@ -193,14 +117,15 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.steps = new BringUpSteps(this);
     this.channel.on('push', (block) => this.onPush(block));
     this.channel.on('passthrough', (bytes) => this.onPassthrough(bytes));
-    this.channel.on('close-candidate', () => void this.checkTransparentEnd());
-    this.channel.onUrc('CLOSED', (line) => {
-      if (line === 'CLOSED') this.onTransparentClosed('CLOSED');
+    this.dataModeLink = new DataModeLink({
+      channel: this.channel,
+      links: this.links,
+      linkClosed: (link, reason) => this.emit('link-closed', link, reason),
     });
     const modem = this;
     const context: UrcContext = {
       links: this.links,
-      channel: this.channel,
+      failCompletions: (matches, error) => void this.channel.failCompletions(matches, error),
       get transparent() {
         return modem.transparent;
       },
@@ -397,7 +322,7 @@ export class Modem extends EventEmitter<ModemEvents> {
     entry.closing = true;
     try {
       // Data mode is about to be back: let the ATO finish, then leave data mode again to close.
-      if (entry.transparent && this.resuming !== undefined) await this.resuming.catch(() => {});
+      if (entry.transparent) await this.dataModeLink.settled();
       if (entry.transparent && this.channel.inDataMode) {
         const ended = await this.channel.escapeDataMode();
         if (ended !== 'OK' || entry.state !== 'open') {
@@ -425,34 +350,18 @@ export class Modem extends EventEmitter<ModemEvents> {
   }
 
   /** Transparent link 0: `+++` to online command mode (`OK`), or `CLOSED` if it ended meanwhile. */
-  async escapeDataMode(): Promise<'command' | 'closed'> {
-    const line = await this.channel.escapeDataMode();
-    return line === 'OK' ? 'command' : 'closed';
+  escapeDataMode(): Promise<'command' | 'closed'> {
+    return this.dataModeLink.escapeDataMode();
   }
 
   /** Transparent link 0: `ATO` back to data mode; `NO CARRIER` means the link is gone (LinkClosedError). */
-  async resumeDataMode(): Promise<void> {
-    const resume = this.channel.resumeDataMode();
-    this.resuming = resume;
-    try {
-      await resume;
-    } catch (error) {
-      if (!(error instanceof AtCommandError)) throw error;
-      this.onTransparentClosed(error.final);
-      throw new LinkClosedError(0, `ATO answered ${error.final}`);
-    } finally {
-      if (this.resuming === resume) this.resuming = undefined;
-    }
+  resumeDataMode(): Promise<void> {
+    return this.dataModeLink.resumeDataMode();
   }
 
   /** Transparent link 0 data: straight to the module; `callback` once the transport took it. */
   writeTransparent(data: Uint8Array, callback: (error?: Error | null) => void): void {
-    const entry = this.links.at(0);
-    if (!entry.transparent || entry.state !== 'open') {
-      queueMicrotask(() => callback(new LinkClosedError(0, 'no transparent link open')));
-      return;
-    }
-    this.channel.writeData(data, callback);
+    this.dataModeLink.writeTransparent(data, callback);
   }
 
   /**
@@ -640,29 +549,6 @@ export class Modem extends EventEmitter<ModemEvents> {
     this.emit('data', 0, bytes, undefined);
   }
 
-  /** `CLOSED` in data mode: the peer's close, or data? The channel asks the module (`+++`). */
-  private async checkTransparentEnd(): Promise<void> {
-    try {
-      const mode = await this.channel.probeDataMode();
-      // Data mode was still on; unless the host is closing the link right now (its close goes on
-      // from online command mode), go back to it.
-      if (mode === 'data' && !this.links.at(0).closing) await this.resumeDataMode();
-    } catch (error) {
-      // Channel gone (its own event tells), or the module did not answer as a module would.
-      if (!(error instanceof LinkClosedError) && !this.channel.closed) this.onTransparentClosed('no answer to +++');
-    }
-  }
-
-  /** Link 0's transparent connection ended (`CLOSED`, or `NO CARRIER` after `ATO`). */
-  private onTransparentClosed(why: string): void {
-    const entry = this.links.at(0);
-    this.channel.dropHeldData(new LinkClosedError(0, why));
-    if (!entry.transparent || entry.state !== 'open') return;
-    const reason = entry.closing ? 0 : 1;
-    this.links.markClosed(0);
-    this.emit('link-closed', 0, reason);
-  }
-
   private onReset(line: string): void {
     this.networkOpen = false;
     this.wasReset = true;
@@ -684,48 +570,3 @@ export class Modem extends EventEmitter<ModemEvents> {
     return timeFor(name, this.options.timeouts);
   }
 }
-
-/** The `<err>` of a completion line (`+CIPOPEN: 1,0` → 0); undefined when there is none. */
-function completionErr(response: AtResponse): number | undefined {
-  return readDetailLine(response.completion ?? '')?.err;
-}
-
-/** A command whose OK was followed by a failing completion: `final` is the OK, the detail its line. */
-function completionFailure(response: AtResponse, index?: number): AtCommandError {
-  const detail = readDetailLine(response.completion ?? '');
-  return new AtCommandError(response.command, response.final, detail ?? { index, line: response.completion });
-}
-
-/** One `AT+CIPRXGET=2` read: the bytes, how many the module still holds, and (CIPRXGET=5) their source. */
-export interface BufferRead {
-  readonly bytes: Buffer;
-  readonly rest: number;
-  readonly from?: RemoteAddress;
-}
-
-const NO_DATA: BufferRead = { bytes: Buffer.alloc(0), rest: 0 };
-
-function readResult(link: number, response: AtResponse): BufferRead {
-  const block = response.blocks.find((b) => b.link === link);
-  if (block === undefined) return NO_DATA;
-  const from = sourceOf(response.lines);
-  return from === undefined ? { bytes: block.bytes, rest: block.rest } : { bytes: block.bytes, rest: block.rest, from };
-}
-
-/** `+CIPRXGETIP: <ip>:<port>` of a CIPRXGET=5 read (layout undocumented, Q10: tolerant). */
-function sourceOf(lines: readonly string[]): RemoteAddress | undefined {
-  for (const line of lines) {
-    const from = parseRxgetSource(line);
-    if (from !== undefined) return from;
-  }
-  return undefined;
-}
-
-
-function isNoData(error: AtCommandError): boolean {
-  const info = error.detail.ipError;
-  return info !== undefined && (info.code === IpErr.NoData || info.text.toLowerCase() === 'no data');
-}
-
-
-

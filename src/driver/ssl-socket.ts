@@ -61,7 +61,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
   private phase: Phase = 'connecting';
   private session: number | undefined;
   private readonly openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private readonly idle = new IdleTimeout(() => this.emit('timeout'), () => this.destroyed);
+  private readonly idle = new IdleTimeout(() => this.client.modem.channel.clock, () => this.emit('timeout'), () => this.destroyed);
   // Manual receive.
   private moduleHasData = false;
   private readWanted = false;

@@ -163,11 +163,11 @@ export class TcpServer extends EventEmitter<TcpServerEvents> implements ServerUs
     const channel = this.host.modem.channel;
     const entered = (on: boolean): void => {
       if (!on) return;
-      clearTimeout(timer);
+      timer.cancel();
       channel.off('data-mode', entered);
       this.emit('connection', socket);
     };
-    const timer = setTimeout(() => {
+    const timer = channel.clock.setTimeout(() => {
       channel.off('data-mode', entered);
       socket.destroy(new DriverStateError(`transparent client on link ${link}: no CONNECT within ${CONNECT_AFTER_CLIENT_MS} ms`));
     }, CONNECT_AFTER_CLIENT_MS);

@@ -91,7 +91,7 @@ export class TcpSocket extends Duplex implements LinkUser {
   private remoteEnded = false;
   private readableDone = false;
   // Idle timeout.
-  private readonly idle = new IdleTimeout(() => this.emit('timeout'), () => this.destroyed);
+  private readonly idle = new IdleTimeout(() => this.host.modem.channel.clock, () => this.emit('timeout'), () => this.destroyed);
 
   constructor(host: SocketHost, options: TcpSocketOptions = {}) {
     super({

@@ -45,3 +45,21 @@ export class UrcRouter {
     return handled;
   }
 }
+
+/**
+ * What a listener or handler threw: to the emitter's 'listener-error' listeners if it has any,
+ * else thrown on the next tick (an uncaught exception, as an EventEmitter listener's would be).
+ */
+export function reportListenerError(emitter: { listenerCount(name: 'listener-error'): number; emit(name: 'listener-error', error: unknown): boolean }, error: unknown): void {
+  if (emitter.listenerCount('listener-error') > 0) {
+    try {
+      emitter.emit('listener-error', error);
+      return;
+    } catch (again) {
+      error = again;
+    }
+  }
+  process.nextTick(() => {
+    throw error;
+  });
+}

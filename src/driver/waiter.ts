@@ -5,6 +5,8 @@
  * caller.
  */
 import type { Clock, Timer } from '../time/clock.js';
+import type { WaitOptions } from './at-types.js';
+import { AtTimeoutError } from './errors.js';
 
 export interface Waiter {
   readonly match: (line: string) => boolean;
@@ -49,6 +51,34 @@ export class Waiters {
       waiter.reject(withCallerStack(spec.onTimeout(), spec.origin));
     }, spec.timeoutMs);
     return waiter;
+  }
+
+  /**
+   * A promise for the next line `match` takes, armed now; `AtTimeoutError` (with the stack of
+   * `origin`) after `options.timeoutMs`, the signal's reason when it aborts.
+   */
+  wait(match: (line: string) => boolean, options: WaitOptions, origin: CallerStack): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const waiter = this.add({
+        match,
+        command: options.command,
+        completion: false,
+        timeoutMs: options.timeoutMs,
+        onTimeout: () => new AtTimeoutError(options.command ?? '', options.what, options.timeoutMs),
+        origin,
+        resolve,
+        reject,
+      });
+      const signal = options.signal;
+      if (signal !== undefined) {
+        const abort = (): void => {
+          if (!this.remove(waiter)) return;
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      }
+    });
   }
 
   /** Take `waiter` out (its timer stopped); false when it had settled already. */

@@ -1,12 +1,15 @@
-/** What a URC handler may touch on the Modem: the link table, the events, the channel. */
-import type { AtChannel } from '../at-channel.js';
+/**
+ * What a URC handler may touch: the link table and a few narrow operations, never the Modem or the
+ * channel themselves (a leaf: handlers depend on this, the Modem provides it).
+ */
 import type { NetworkLostError } from '../errors.js';
 import type { LinkTable } from '../link-table.js';
-import type { AcceptedClient } from '../modem.js';
+import type { AcceptedClient } from '../modem-types.js';
 
 export interface UrcContext {
   readonly links: LinkTable;
-  readonly channel: AtChannel;
+  /** Reject the completions still awaited for commands `matches` picks (they will never come). */
+  failCompletions(matches: (command: string) => boolean, error: Error): void;
   /** CIPMODE=1: server 0's client is link 0 in data mode. */
   readonly transparent: boolean;
   /** The socket service is gone (network lost): the Modem forgets it was open. */

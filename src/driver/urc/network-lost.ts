@@ -11,7 +11,7 @@ function handle(context: UrcContext, line: string): void {
   context.networkDown();
   context.links.closeAll();
   const error = new NetworkLostError(line);
-  context.channel.failCompletions((command) => /^AT\+CIP(SEND|OPEN)=/i.test(command), error);
+  context.failCompletions((command) => /^AT\+CIP(SEND|OPEN)=/i.test(command), error);
   context.networkLost(error);
 }
 
