@@ -21,10 +21,20 @@ function speed(ctx: CommandContext): number {
 function changeRate(modem: EmulatedModem, baud: number): void {
   modem.state.serial.baud = baud;
   const serial = modem.state.serial;
-  modem.clock.setTimeout(() => {
+  // The response leaves as one burst once the command returns: the line (listening since before)
+  // has taken it at the old rate when this listener runs. A quiet module (ATQ1) prints nothing,
+  // hence the timer. Not a 0 ms timer: on a fake clock it would fire before the response is written.
+  const apply = (): void => {
+    modem.off('output', apply);
+    fallback.cancel();
     if (modem.state.serial === serial) serial.lineBaud = serial.baud;
-  }, 0);
+  };
+  modem.on('output', apply);
+  const fallback = modem.clock.setTimeout(apply, RATE_SWITCH_FALLBACK_MS);
 }
+
+/** With nothing printed after AT+IPR (ATQ1), the line switches after this long. */
+const RATE_SWITCH_FALLBACK_MS = 100;
 
 /** Where a one-number setting lives in the state. */
 interface Field {
