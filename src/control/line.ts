@@ -6,8 +6,8 @@ import type { ModuleSide } from '../emulator/serve/endpoint.js';
 
 /**
  * The AT line of one emulated module as the transports serve it: the host's bytes go to the
- * modem; the modem's bytes come out paced at the line rate (when pacing is on), with URCs the
- * control plane injects spliced in. Transports, traces and tests attach here instead of to the
+ * modem and the modem's bytes come out, both paced at the line rate when pacing is on (a UART
+ * carries both directions at the baud rate), with URCs the control plane injects spliced in. Transports, traces and tests attach here instead of to the
  * EmulatedModem, so they see exactly what a host on the wire would.
  *
  * Events: `input` (host → module bytes), `output` (module → host bytes, as they leave the line),
@@ -33,7 +33,7 @@ export interface AtLineCounters {
 }
 
 export interface AtLineOptions {
-  /** Pace module output at `state.serial.lineBaud` from the start. */
+  /** Pace both directions at `state.serial.lineBaud` from the start. */
   readonly pacing?: boolean;
   /**
    * The paced line is behind (true) or has caught up (false): the network should hold what it
@@ -42,8 +42,14 @@ export interface AtLineOptions {
   readonly onPressure?: (full: boolean) => void;
 }
 
+/** The modem's `holdInput` reason while more host bytes wait for the paced line than it holds. */
+export const INPUT_PACER_HOLD = 'input-pacer';
+
 export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'input-hold': [boolean] }> implements ModuleSide {
+  /** Module → host. */
   readonly pacer: LinePacer;
+  /** Host → module: the modem sees the host's bytes as a UART delivers them. */
+  readonly inputPacer: LinePacer;
   readonly counters: AtLineCounters = { hostBytes: 0, moduleBytes: 0, injectedUrcs: 0 };
   /** URCs waiting to be spliced into the next response. */
   private splice: Buffer[] = [];
@@ -73,8 +79,25 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
         },
       },
     );
+    this.inputPacer = new LinePacer((bytes) => this.deliverInput(bytes), {
+      clock: modem.clock,
+      rate: () => modem.state.serial.lineBaud,
+      enabled: options.pacing ?? false,
+      // Host bytes the line has not carried yet: past the mark the transport stops reading the host.
+      onPressure: (full: boolean) => modem.holdInput(INPUT_PACER_HOLD, full),
+    });
     modem.on('output', this.fromModule);
     modem.on('input-hold', this.holdFromModule);
+  }
+
+  /** Whether both directions are paced; turning it off hands on whatever waits, each way. */
+  get pacing(): boolean {
+    return this.pacer.enabled;
+  }
+
+  set pacing(on: boolean) {
+    this.pacer.enabled = on;
+    this.inputPacer.enabled = on;
   }
 
   /** The modem asks the host to stop sending (see `EmulatedModem.holdInput`). */
@@ -95,6 +118,11 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   /** Bytes from the host that nobody writes to again (a socket's chunk): kept without a copy. */
   inputOwned(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    this.inputPacer.write(chunk);
+  }
+
+  /** Host bytes as they reach the module's end of the line. */
+  private deliverInput(chunk: Buffer): void {
     this.counters.hostBytes += chunk.length;
     this.emit('input', chunk);
     this.modem.input(chunk);
@@ -123,6 +151,7 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
     this.modem.off('output', this.fromModule);
     this.modem.off('input-hold', this.holdFromModule);
     this.pacer.close();
+    this.inputPacer.close();
     this.splice = [];
   }
 

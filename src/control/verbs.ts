@@ -277,8 +277,8 @@ const baud: VerbSpec = {
       serial.baud = value;
       serial.lineBaud = value;
     }
-    target.line.pacer.enabled = value !== 'off';
-    return { pacing: target.line.pacer.enabled, lineBaud: serial.lineBaud };
+    target.line.pacing = value !== 'off';
+    return { pacing: target.line.pacing, lineBaud: serial.lineBaud };
   },
 };
 

@@ -97,6 +97,14 @@ test('pacing: off passes bytes through at once; switching off flushes what waits
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Advance 1 ms at a time, letting the modem run its turns (it answers a command asynchronously). */
+async function runTurns(clock: FakeClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t++) {
+    clock.advance(1);
+    await settle();
+  }
+}
+
 test('pacing: a PacedModuleSide paces any module; the AtLine paces at the modem\'s line rate', async () => {
   const clock = new FakeClock();
   const modem = new EmulatedModem({ config: { bootUrcs: false }, clock });
@@ -117,20 +125,23 @@ test('pacing: a PacedModuleSide paces any module; the AtLine paces at the modem\
   line.on('output', lineOut.sink);
   const iprAt = clock.now();
   line.input(Buffer.from('AT+IPR=300\r'));
-  await settle();
-  run(clock, 100);
-  // The OK leaves at the old rate (115200: 19 bytes in 1.6 ms) ...
+  await runTurns(clock, 100);
+  // The command reaches the modem and the OK leaves at the old rate (115200: 11 bytes in, 19 out, 2.6 ms) ...
   assert.equal(lineOut.text, 'AT+IPR=300\r\r\nOK\r\n');
   assert.ok((lineOut.arrivals[lineOut.arrivals.length - 1] as number) - iprAt < 10, 'the OK went at 115200');
   assert.equal(modem.state.serial.lineBaud, 300);
-  // ... and what follows at 300 bit/s: "AT\r" + "\r\nOK\r\n" = 9 bytes, 300 ms.
+  // ... and what follows at 300 bit/s, both ways (33.3 ms a byte): "AT\r" reaches the modem a
+  // byte at a time, each echoed as it arrives, so the echo of "A" leaves at 66.7 ms; the echo and
+  // "\r\nOK\r\n" are 9 bytes on the way back, 300 ms of line: the OK's last byte at 333.3 ms.
   const start = clock.now();
   line.input(Buffer.from('AT\r'));
-  await settle();
-  run(clock, 400);
+  await runTurns(clock, 400);
   assert.equal(lineOut.text.slice(-9), 'AT\r\r\nOK\r\n');
+  const echoed = (lineOut.arrivals[lineOut.arrivals.length - 9] as number) - start;
+  assert.ok(Math.abs(echoed - 66.7) / 66.7 < 0.02, `the echo of "A" left at ${echoed} ms`);
   const took = (lineOut.arrivals[lineOut.arrivals.length - 1] as number) - start;
-  assert.ok(Math.abs(took - 300) / 300 < 0.02, `9 bytes at 300 bit/s took ${took} ms`);
+  assert.ok(Math.abs(took - 333.3) / 333.3 < 0.02, `"AT\r" in and 9 bytes out at 300 bit/s took ${took} ms`);
+  assert.equal(line.counters.hostBytes, 14);
   line.detach();
 });
 
@@ -179,4 +190,49 @@ test('pacing: past the high-water mark the source is told to stop, and to go on 
   ]);
   run(clock, 600);
   assert.equal(out.arrivals.length, 1200);
+});
+
+test('pacing: the host\'s input reaches the modem at the line rate too; a flood holds the host until the line caught up', async () => {
+  const clock = new FakeClock();
+  const modem = new EmulatedModem({ config: { bootUrcs: false }, clock });
+  const line = new AtLine(modem, { pacing: true });
+  const arrivals: number[] = [];
+  line.on('input', (bytes) => {
+    for (let i = 0; i < bytes.length; i++) arrivals.push(clock.now());
+  });
+  const holds: [number, boolean][] = [];
+  line.on('input-hold', (held) => holds.push([clock.now(), held]));
+  // 115200 bit/s: 86.8 µs a byte. 1152 bytes are 100 ms of line.
+  line.input(Buffer.alloc(1152, 0x20));
+  assert.equal(arrivals.length, 0, 'nothing reaches the modem before its 10 bits are in');
+  run(clock, 150, 0.5);
+  assert.equal(arrivals.length, 1152);
+  const byteMs = (BITS_PER_BYTE * 1000) / 115200;
+  arrivals.forEach((at, i) => assert.ok(at >= (i + 1) * byteMs - 1e-6, `byte ${i} reached the modem at ${at}, before its last bit`));
+  const last = arrivals[1151] as number;
+  assert.ok(Math.abs(last - 100) / 100 < 0.02, `the last byte at ${last} ms`);
+  assert.equal(line.counters.hostBytes, 1152);
+  await settle();
+
+  // A host writing faster than the line: past 32 KiB waiting, the transport is asked to stop reading.
+  const start = clock.now();
+  for (let i = 0; i < 40; i++) line.input(Buffer.alloc(1024, 0x20));
+  assert.equal(line.inputPacer.backlog, 40 * 1024);
+  assert.ok(line.inputHeld, 'held while 40 KiB wait for the line');
+  assert.deepEqual(holds, [[start, true]]);
+  run(clock, 4000, 4);
+  await settle();
+  assert.equal(line.inputPacer.backlog, 0);
+  assert.equal(line.inputHeld, false, 'released once the line caught up');
+  assert.equal(holds.length, 2);
+  const released = (holds[1] as [number, boolean])[0] - start;
+  // Released below half the mark (16 KiB waiting): 24 KiB carried, 2.13 s of line.
+  assert.ok(Math.abs(released - (24 * 1024 + 1) * byteMs) < 10, `released after ${released} ms`);
+
+  // Pacing off hands on whatever waits, both ways.
+  line.input(Buffer.from('AT'));
+  line.pacing = false;
+  assert.equal(line.inputPacer.backlog, 0);
+  assert.equal(line.pacing, false);
+  line.detach();
 });

@@ -214,6 +214,20 @@ test('modem: a long write is chunked at 1500 and paced by +CIPSEND; cnf 0 and Bu
     },
   }));
 
+test('modem: sends on two links overlap (link 4 does not wait for link 3\'s confirmation); each link keeps one unconfirmed CIPSEND', () =>
+  withFixture({
+    fixture: 'cipsend-across-links.txt',
+    make: (host) => new Modem(host),
+    run: async (modem) => {
+      const done: string[] = [];
+      const first = modem.send(3, Buffer.from('HELLO')).then((n) => done.push(`3:${n}`));
+      const other = modem.send(4, Buffer.from('WORLD')).then((n) => done.push(`4:${n}`));
+      const again = modem.send(3, Buffer.from('AGAIN')).then((n) => done.push(`3:${n}`));
+      await Promise.all([first, other, again]);
+      assert.deepEqual(done, ['3:5', '4:5', '3:5'], 'each send resolves on its own link\'s confirmation');
+    },
+  }));
+
 test('modem: +RECEIVE pushes name their links; accepted clients and peer closes update the link table', () =>
   withFixture({
     fixture: 'server-clients.txt',

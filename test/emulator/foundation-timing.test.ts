@@ -77,8 +77,8 @@ test('AT+IPR: the read form shows the new rate at once, the line switches after 
   assert.equal(modem.state.serial.lineBaud, 115200);
   assert.equal(await send('AT+IPR=9600'), '\r\nOK\r\n');
   assert.equal(modem.state.serial.baud, 9600);
-  assert.equal(modem.state.serial.lineBaud, 115200);
-  clock.advance(0);
+  // The OK left as one burst at 115200 (a paced line takes a chunk at the rate it was written at);
+  // the line follows as soon as it is out (pacing.test.ts times it on a paced line).
   assert.equal(modem.state.serial.lineBaud, 9600);
   assert.equal(modem.connectText(), 'CONNECT 9600');
   // IPR is lost on reboot, IPREX is not.

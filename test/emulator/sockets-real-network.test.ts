@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { RealNetwork } from '../../src/emulator/network/real.js';
+import { READ_BYTES_PER_TURN, RealNetwork } from '../../src/emulator/network/real.js';
 import { NetworkError, type TcpCloseCause, type TcpConnection } from '../../src/emulator/network/types.js';
 import { freePort, TcpPeer, UdpPeer } from '../support/peers.js';
 
@@ -128,5 +129,73 @@ test('listenTcp: accepted connections (held until attach) on 127.0.0.1; a taken 
   } finally {
     client?.destroy();
     listener.close();
+  }
+});
+
+test('fairness: a flooded connection hands over at most READ_BYTES_PER_TURN (+ one read) per event-loop turn, in order, and keeps flowing', async () => {
+  // The flooding peer runs in its own process, so the socket here is always ready: libuv would
+  // read it up to 32 times (2 MiB) in one poll without the budget.
+  const CHUNK = 64 * 1024;
+  const flooder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const net = require('node:net');
+       const server = net.createServer((s) => {
+         s.on('error', () => {});
+         let seq = 0;
+         const pump = () => { while (s.writable) { if (!s.write(Buffer.alloc(${CHUNK}, seq++ & 0xff))) return; } };
+         s.on('drain', pump);
+         pump();
+       });
+       server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+       process.stdin.on('end', () => process.exit(0));
+       process.stdin.resume();`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await within<number>(10_000, 'the flooder', (done) => {
+      flooder.stdout.once('data', (b: Buffer) => done(Number(b.toString().trim())));
+    });
+    const connection = await network.connectTcp({ host: '127.0.0.1', port });
+    const TARGET = 16 * 1024 * 1024;
+    let total = 0;
+    let thisTurn = 0;
+    let worstTurn = 0;
+    let ordered = true;
+    let ticking = true;
+    const tick = (): void => {
+      worstTurn = Math.max(worstTurn, thisTurn);
+      thisTurn = 0;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      await within<void>(30_000, `${TARGET} flooded bytes`, (done) => {
+        connection.attach({
+          data: (bytes) => {
+            // Each 64 KiB of the stream carries its sequence number: order is kept through the pauses.
+            for (let i = 0; i < bytes.length; i += 4096) if (bytes[i] !== (Math.floor((total + i) / CHUNK) & 0xff)) ordered = false;
+            total += bytes.length;
+            thisTurn += bytes.length;
+            if (total >= TARGET) {
+              connection.pause();
+              done();
+            }
+          },
+          closed: () => {},
+        });
+      });
+    } finally {
+      ticking = false;
+      connection.abort();
+    }
+    worstTurn = Math.max(worstTurn, thisTurn);
+    assert.ok(ordered, 'the bytes arrive in order across the pauses');
+    assert.ok(worstTurn <= READ_BYTES_PER_TURN + CHUNK, `${worstTurn} bytes in one turn (budget ${READ_BYTES_PER_TURN} + one read)`);
+  } finally {
+    flooder.stdin.end();
+    flooder.kill();
   }
 });

@@ -20,6 +20,9 @@ export interface CommandModule extends RadioPort {
   readonly radioTimers: RadioTimers;
   /** Reboot now (the boot sequence's `scheduleReboot` calls it once the reply is out). */
   reboot(): void;
+  /** What the module prints, as it leaves (AT+IPR switches the line once its OK is out). */
+  on(event: 'output', listener: (bytes: Buffer) => void): unknown;
+  off(event: 'output', listener: (bytes: Buffer) => void): unknown;
   /** AT+CPOF: end this life without a new one; input is lost until the next power-on (`reboot`). */
   powerOff(): void;
 }

@@ -22,10 +22,21 @@ function speed(ctx: CommandContext): number {
 function changeRate(modem: CommandModule, baud: number): void {
   const serial = modem.state.serial;
   serial.baud = baud;
-  lifeTimeout(modem.clock, modem.life, 0, () => {
-    serial.lineBaud = serial.baud;
-  });
+  // The response leaves as one burst once the command returns: the line (listening since before)
+  // has taken it at the old rate when this listener runs. A quiet module (ATQ1) prints nothing,
+  // hence the timer. Not a 0 ms timer: on a fake clock it would fire before the response is written.
+  const life = modem.life;
+  const apply = (): void => {
+    modem.off('output', apply);
+    fallback.cancel();
+    if (!life.aborted) serial.lineBaud = serial.baud;
+  };
+  modem.on('output', apply);
+  const fallback = lifeTimeout(modem.clock, life, RATE_SWITCH_FALLBACK_MS, apply);
 }
+
+/** With nothing printed after AT+IPR (ATQ1), the line switches after this long. */
+const RATE_SWITCH_FALLBACK_MS = 100;
 
 /** Where a one-number setting lives in the state. */
 interface Field {

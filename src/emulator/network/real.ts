@@ -42,6 +42,14 @@ export interface RealNetworkOptions {
 /** After a graceful close, give the FIN this long before dropping the socket hard. */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * Bytes one connection hands the module before it yields the event loop for a turn. libuv reads a
+ * ready socket up to 32 times (2 MiB) per poll; in a fleet one flooded link would hold every other
+ * modem back that long. Past the budget the socket pauses until the next `setImmediate` turn, so
+ * the other sockets ready in that poll are served first (issue 13 item 4).
+ */
+export const READ_BYTES_PER_TURN = 64 * 1024;
+
 /** The network of the host machine: Node's `net`, `dgram` and `dns`. */
 export class RealNetwork implements Network {
   private readonly hosts: ReadonlyMap<string, string>;
@@ -167,6 +175,9 @@ class RealTcpConnection implements TcpConnection {
   private heldClose: TcpCloseCause | undefined;
   private errorCause: TcpCloseCause | undefined;
   private wantPaused = false;
+  /** Bytes delivered since the connection last yielded a turn (see READ_BYTES_PER_TURN). */
+  private turnBytes = 0;
+  private yielding = false;
 
   constructor(private readonly socket: Socket) {
     this.local = { address: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? 0 };
@@ -185,7 +196,10 @@ class RealTcpConnection implements TcpConnection {
     // Adding the 'data' listener starts the flow, unless `pause` was asked for already.
     if (this.wantPaused) this.socket.pause();
     this.socket.on('data', (chunk: Buffer) => {
-      if (!this.finished) this.handlers?.data(chunk);
+      if (this.finished) return;
+      this.handlers?.data(chunk);
+      this.turnBytes += chunk.length;
+      if (this.turnBytes >= READ_BYTES_PER_TURN) this.yieldTurn();
     });
     if (this.heldClose !== undefined) {
       const cause = this.heldClose;
@@ -215,8 +229,21 @@ class RealTcpConnection implements TcpConnection {
 
   resume(): void {
     this.wantPaused = false;
-    if (this.handlers !== undefined) this.socket.resume();
+    if (this.handlers !== undefined && !this.yielding) this.socket.resume();
   }
+
+  /** The budget is spent: stop reading until the loop has gone round once. */
+  private yieldTurn(): void {
+    if (this.yielding) return;
+    this.yielding = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      this.turnBytes = 0;
+      if (!this.wantPaused && this.handlers !== undefined && !this.finished) this.socket.resume();
+    });
+  }
+
 
   close(): void {
     this.stop();

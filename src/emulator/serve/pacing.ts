@@ -11,6 +11,11 @@ import type { ModuleSide } from './endpoint.js';
  * the injected clock (at least `MIN_TICK_MS` apart), but the schedule is kept per byte, so a late
  * tick sends more and the rate holds however coarse the timer is. Each chunk keeps the rate that
  * was in force when the module wrote it: a `OK` to `AT+IPR=9600` still leaves at the old rate.
+ *
+ * A request/answer exchange (a prompt, a 1500-byte read) notices every tick, not just the rate:
+ * so a batch never leaves a tail shorter than half a batch behind it (that tail would cost a
+ * whole timer turn for a few bytes), and on the real clock a wait shorter than a timer's 1 ms
+ * resolution is made of `setImmediate` turns.
  */
 export const BITS_PER_BYTE = 10;
 
@@ -127,13 +132,23 @@ export class LinePacer {
     if (this.timer !== undefined) return;
     const head = this.queue[0];
     if (head === undefined) return;
-    // The next batch: at least one byte, and at least MIN_TICK_MS of them.
+    // The next batch: at least one byte, and at least MIN_TICK_MS of them — or everything waiting
+    // when what would be left after that batch is less than half a batch.
     const perTick = Math.max(1, Math.ceil(MIN_TICK_MS / head.byteMs));
-    const due = this.cursor + Math.min(perTick, head.bytes.length) * head.byteMs;
-    this.timer = this.clock.setTimeout(() => {
+    const end = this.lineEnd();
+    const batchEnd = this.cursor + Math.min(perTick, head.bytes.length) * head.byteMs;
+    const due = end - batchEnd < (perTick * head.byteMs) / 2 ? end : batchEnd;
+    this.timer = lineTimeout(this.clock, () => {
       this.timer = undefined;
       this.tick();
-    }, Math.max(0, due - this.clock.now()));
+    }, due);
+  }
+
+  /** When the line finishes everything waiting. */
+  private lineEnd(): number {
+    let end = this.cursor;
+    for (const q of this.queue) end += q.bytes.length * q.byteMs;
+    return end;
   }
 
   private tick(): void {
@@ -155,6 +170,40 @@ export class LinePacer {
     this.arm();
     this.checkPressure();
   }
+}
+
+/**
+ * Run `fn` once `clock` reaches `due`. A Node timer cannot wait less than 1 ms, and a short
+ * answer (a prompt, a command line: tens of microseconds at 3.6 Mbaud) would wait a whole
+ * millisecond per exchange: on the real clock, a wait under 1 ms is made of `setImmediate` turns
+ * (sockets are still served between them). Longer waits take a timer; one that fires a little
+ * early finishes on turns. An injected clock's own timers are used as they are.
+ */
+function lineTimeout(clock: Clock, fn: () => void, due: number): Timer {
+  const wait = due - clock.now();
+  if (clock !== realClock) return clock.setTimeout(fn, Math.max(0, wait));
+  let cancelled = false;
+  let timer: Timer | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  const poll = (): void => {
+    immediate = undefined;
+    if (cancelled) return;
+    if (clock.now() >= due) fn();
+    else immediate = setImmediate(poll);
+  };
+  if (wait >= 1) {
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      poll();
+    }, wait);
+  } else immediate = setImmediate(poll);
+  return {
+    cancel: () => {
+      cancelled = true;
+      timer?.cancel();
+      if (immediate !== undefined) clearImmediate(immediate);
+    },
+  };
 }
 
 /**
