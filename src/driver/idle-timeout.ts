@@ -5,6 +5,12 @@
  */
 import type { Clock, Timer } from '../time/clock.js';
 
+/** The part of a socket `set` attaches the callback of `setTimeout(ms, callback)` to. */
+export interface TimeoutListeners {
+  once(event: 'timeout', listener: () => void): unknown;
+  off(event: 'timeout', listener: () => void): unknown;
+}
+
 export class IdleTimeout {
   private ms = 0;
   private timer: Timer | undefined;
@@ -21,11 +27,17 @@ export class IdleTimeout {
     return this.ms;
   }
 
-  /** The `ms` of `socket.setTimeout(ms)`: checked as net checks it, then the wait starts over. */
-  set(ms: number): void {
+  /**
+   * `socket.setTimeout(ms, callback)` as net does it: `ms` checked as net checks it, the wait
+   * starts over, and `callback` becomes a one-time 'timeout' listener (removed again by 0).
+   */
+  set(ms: number, socket?: TimeoutListeners, callback?: () => void): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setTimeout: ${ms} is not a duration`);
     this.ms = Math.floor(ms);
     this.touch();
+    if (socket === undefined || callback === undefined) return;
+    if (ms === 0) socket.off('timeout', callback);
+    else socket.once('timeout', callback);
   }
 
   /** Traffic: the wait starts over. */

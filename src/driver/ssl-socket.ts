@@ -112,11 +112,7 @@ export class SslSocket extends Duplex implements SslSessionUser {
 
   /** Emit 'timeout' after `ms` without traffic either way (0 disables), like net.Socket. */
   setTimeout(ms: number, callback?: () => void): this {
-    this.idle.set(ms);
-    if (callback !== undefined) {
-      if (ms === 0) this.off('timeout', callback);
-      else this.once('timeout', callback);
-    }
+    this.idle.set(ms, this, callback);
     return this;
   }
 
