@@ -17,8 +17,7 @@ export class Wakeup {
   next(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, Math.max(0, ms));
-      const waiter = done;
-      this.waiter = waiter;
+      this.waiter = done;
       function done(): void {
         clearTimeout(timer);
         resolve();
