@@ -48,6 +48,7 @@ import { echoAfter, matchesAny, newPending, startsWithAny, type Pending } from '
 import { reportListenerError, UrcRouter } from './urc-router.js';
 import { LateAnswers } from './late-answers.js';
 import { toError } from '../common/errors.js';
+import { drained } from './transports/drain.js';
 
 export * from './at-types.js';
 
@@ -105,6 +106,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
         inDataMode: () => this.dataMode,
         closedWith: () => this.closedWith,
         write: (bytes, callback) => this.write(bytes, callback),
+        drainTransport: () => drained(this.transport, this.clock),
         command: (text) => this.command(text),
         underFeedLock: (work) => this.underFeedLock(work),
         onModeChange: (listener) => {

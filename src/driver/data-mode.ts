@@ -6,6 +6,12 @@
  * Why each wait is what it is:
  * - `+++` is only recognised with `guardMs` of silence before and after it (the module's guard
  *   time, AT+CGUARD / S12; spec §2.1.19), so the host writes nothing for `guardMs` either side.
+ *   The module counts the silence from the last data byte it *received*: data written just before
+ *   the escape may still be in the transport (a busy event loop, a serial port's kernel buffer),
+ *   and the module's clock is not ours. So the silence before `+++` counts from the moment the
+ *   transport took the last data write (and, where it can tell, put it on the wire: a serial
+ *   port's `drain`), plus a margin of `guardMs / 10` (at least 10 ms); a `+++` that lands inside
+ *   the module's guard is data to the peer, and the escape is lost.
  * - After `+++`, an `\r\nOK\r\n` inside the peer's data may still be in flight; the module answers
  *   only after its trailing guard and passes no data after answering: so the answer is the *last*
  *   `OK` once `guardMs` has passed and the line has then been quiet for `quietMs`.
@@ -30,6 +36,8 @@ export interface DataModeHost {
   /** The channel's close, once it happened. */
   closedWith(): ChannelClosedError | undefined;
   write(bytes: Buffer, callback?: (error?: Error | null) => void): void;
+  /** Resolves once what was written has left the transport for the wire, where the transport can tell (a serial port's drain). */
+  drainTransport(): Promise<void>;
   command(text: string): Promise<AtResponse>;
   /** Run parser work with the channel's no-re-entry discipline. */
   underFeedLock(work: () => void): void;
@@ -64,6 +72,14 @@ export const DEFAULT_GUARD_MS = 1_000;
 export const DEFAULT_ESCAPE_ANSWER_MS = 1_000;
 export const DEFAULT_TAIL_RELEASE_MS = 50;
 
+/** A transport that never calls back must not hang an escape: waits for writes end after guard + this. */
+const WRITES_TAKEN_SLACK_MS = 2_000;
+
+/** Extra silence before `+++` beyond the module's guard time (see the file comment). */
+export function guardMarginMs(guardMs: number): number {
+  return Math.max(10, Math.ceil(guardMs / 10));
+}
+
 /** Data written in transparent mode while it must wait (guard silence, online command mode). */
 interface HeldData {
   readonly bytes: Buffer;
@@ -83,6 +99,11 @@ export class DataModePort {
   private heldWatcher: (() => void) | undefined;
   private probe: Promise<'data' | 'closed'> | undefined;
   private tailTimer: Timer | undefined;
+  /** Data writes the transport has not taken yet; the guard before `+++` waits for them. */
+  private writesInFlight = 0;
+  private readonly writesDone: (() => void)[] = [];
+  /** When the transport last took data (clock time): the module's silence starts no earlier. */
+  private lastDataOut = Number.NEGATIVE_INFINITY;
 
   constructor(host: DataModeHost, timing: DataModeTiming) {
     this.host = host;
@@ -124,7 +145,34 @@ export class DataModePort {
       this.heldData.push({ bytes: Buffer.from(bytes), callback });
       return;
     }
-    this.host.write(Buffer.from(bytes), callback);
+    this.sendData(Buffer.from(bytes), callback);
+  }
+
+  private sendData(bytes: Buffer, callback: ((error?: Error | null) => void) | undefined): void {
+    this.writesInFlight++;
+    this.host.write(bytes, (error) => {
+      this.writesInFlight--;
+      this.lastDataOut = this.host.clock.now();
+      if (this.writesInFlight === 0) for (const done of this.writesDone.splice(0)) done();
+      callback?.(error);
+    });
+  }
+
+  /**
+   * The silence before `+++`: at least `guard` from now, and `guard` plus its margin from the
+   * moment the last data write left (see the file comment). Data writes are held meanwhile.
+   */
+  private async guardSilence(guard: number): Promise<void> {
+    const started = this.host.clock.now();
+    if (this.writesInFlight > 0) await this.writesTaken(guard);
+    if (this.host.closedWith() !== undefined) return;
+    if (this.lastDataOut > Number.NEGATIVE_INFINITY) {
+      await this.host.drainTransport();
+      this.lastDataOut = Math.max(this.lastDataOut, this.host.clock.now());
+    }
+    const now = this.host.clock.now();
+    const wait = Math.max(started + guard - now, this.lastDataOut + guard + guardMarginMs(guard) - now);
+    if (wait > 0) await this.sleep(wait);
   }
 
   /**
@@ -147,7 +195,7 @@ export class DataModePort {
     parser.endPassthroughAt(this.closeLine === undefined ? [] : [this.closeLine]);
     const left = this.dataModeLeft(options.timeoutMs ?? guard * 2 + this.escapeAnswerMs + this.quietMs * 2, '+++');
     left.catch(() => {}); // observed below; must not count as unhandled while the guard runs
-    await this.sleep(guard);
+    await this.guardSilence(guard);
     // (Read again: a close candidate may have come during the guard; its probe decides then.)
     const alreadyHeld = (parser.heldBytes as Buffer | undefined) !== undefined;
     if (this.host.closedWith() === undefined && this.host.inDataMode() && parser.inPassthrough && !alreadyHeld) {
@@ -178,7 +226,7 @@ export class DataModePort {
     this.holding = true;
     if (this.probe !== undefined) return this.probe;
     const probe = (async (): Promise<'data' | 'closed'> => {
-      await this.sleep(this.guardMs);
+      await this.guardSilence(this.guardMs);
       const closed = this.host.closedWith();
       if (closed !== undefined) throw new ChannelClosedError('+++', closed.reason);
       const mark = parser.heldBytes?.length ?? 0;
@@ -229,12 +277,24 @@ export class DataModePort {
     this.tailTimer?.cancel();
     this.tailTimer = undefined;
     this.dropHeldData(error);
+    for (const done of this.writesDone.splice(0)) done();
     this.heldWatcher?.();
   }
 
   private releaseHeldData(): void {
     this.holding = false;
-    for (const held of this.heldData.splice(0)) this.host.write(held.bytes, held.callback);
+    for (const held of this.heldData.splice(0)) this.sendData(held.bytes, held.callback);
+  }
+
+  /** Resolves when the transport has taken every data write, or after `bound + 2 s` at most. */
+  private writesTaken(bound: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.host.clock.setTimeout(resolve, bound + WRITES_TAKEN_SLACK_MS);
+      this.writesDone.push(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
   }
 
   private sleep(ms: number): Promise<void> {

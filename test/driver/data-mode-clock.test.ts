@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockedChannel, enterDataMode } from './support/clocked-module.js';
+import { clockedChannel, enterDataMode, settle, stallableWire } from './support/clocked-module.js';
+import { guardMarginMs } from '../../src/driver/data-mode.js';
 
 const GUARD = 100;
 const timing = { guardMs: GUARD, escapeAnswerMs: 250 } as const;
@@ -50,6 +51,36 @@ test('data mode (fake clock): +++ is written only after the guard time, and the 
     assert.equal(await escaped, 'OK');
     assert.equal(rig.channel.inDataMode, false);
     assert.equal(rig.passthrough(), 'peer\r\nOK\r\nbytes', 'the OK in flight was data');
+  } finally {
+    rig.close();
+  }
+});
+
+test('data mode (fake clock): the guard before +++ counts from when the last data left, not from the escape call', async () => {
+  const wire = stallableWire();
+  const rig = clockedChannel(timing, wire);
+  try {
+    await enterDataMode(rig);
+    // The data is written, then the transport stalls it for 60 ms before it reaches the module.
+    wire.hold();
+    rig.channel.writeData(Buffer.from('last bytes'));
+    const escaped = rig.channel.escapeDataMode();
+    await rig.advance(60);
+    assert.equal(rig.took(), '', 'nothing reached the module while the wire stalled');
+    wire.release();
+    await settle();
+    assert.equal(rig.took(), 'last bytes');
+    // The module's guard runs from here: a +++ at 100 ms after the escape call would be data.
+    const margin = guardMarginMs(GUARD);
+    await rig.advance(GUARD + margin - 5, 1);
+    assert.equal(rig.took(), '', `silence for the guard plus ${margin} ms after the data left`);
+    await rig.advance(5, 1);
+    assert.equal(rig.took(), '+++');
+    await rig.advance(GUARD);
+    await rig.print('\r\nOK\r\n');
+    await rig.advance(60);
+    assert.equal(await escaped, 'OK');
+    assert.equal(rig.channel.inDataMode, false);
   } finally {
     rig.close();
   }

@@ -6,7 +6,7 @@
 import { AtChannel } from '../../../src/driver/at-channel.js';
 import type { AtChannelOptions } from '../../../src/driver/at-types.js';
 import { FakeClock } from '../../../src/time/clock.js';
-import { createMemoryPair } from '../../../src/driver/transports/memory.js';
+import { createMemoryPair, type MemoryPairOptions } from '../../../src/driver/transports/memory.js';
 
 export interface ClockedChannel {
   readonly clock: FakeClock;
@@ -27,9 +27,9 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-export function clockedChannel(options: AtChannelOptions = {}): ClockedChannel {
+export function clockedChannel(options: AtChannelOptions = {}, wire: MemoryPairOptions = {}): ClockedChannel {
   const clock = new FakeClock();
-  const { host, module } = createMemoryPair();
+  const { host, module } = createMemoryPair(wire);
   let written = '';
   module.on('data', (chunk: Buffer) => (written += chunk.toString('latin1')));
   const channel = new AtChannel(host, { clock, ...options });
@@ -68,4 +68,26 @@ export async function enterDataMode(rig: ClockedChannel): Promise<void> {
   rig.took();
   await rig.print('\r\nCONNECT 115200\r\n');
   await open;
+}
+
+/**
+ * A wire that can stall: while held, what either end writes waits (its write callback too), as
+ * bytes do behind a busy event loop or in a serial port's buffer; `release` lets them through.
+ */
+export function stallableWire(): MemoryPairOptions & { hold(): void; release(): void } {
+  let held: (() => void)[] | undefined;
+  return {
+    schedule(deliver) {
+      if (held !== undefined) held.push(deliver);
+      else process.nextTick(deliver);
+    },
+    hold() {
+      held ??= [];
+    },
+    release() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const deliver of waiting) deliver();
+    },
+  };
 }
