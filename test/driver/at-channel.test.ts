@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { AtChannel, responseValue, type PushBlock } from '../../src/driver/at-channel.js';
 import { AtCommandError, AtTimeoutError, ChannelClosedError, ModuleResetError } from '../../src/driver/errors.js';
 import { CHUNKINGS, chunkingName, collect, withFixture } from './support/harness.js';
+import { clockedChannel } from './support/clocked-module.js';
 
 async function rejectsWith<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
   try {
@@ -263,21 +264,34 @@ test('channel: a late answer after a timeout is absorbed, not given to the next 
     },
   }));
 
-test('channel: prompt and completion timeouts say what they waited for', () =>
-  withFixture({
-    fixture: 'no-prompt.txt',
-    make: (host) => new AtChannel(host, { timeouts: { '*': 50 }, recoveryMs: 60 }),
-    run: async (channel) => {
-      const send = await rejectsWith(channel.command('AT+CIPSEND=0,5', { data: Buffer.from('hello') }), AtTimeoutError);
-      assert.equal(send.waitingFor, 'prompt ">"');
-      const open = await rejectsWith(
-        channel.command('AT+NETOPEN', { completion: { match: (l) => l.startsWith('+NETOPEN:'), what: '+NETOPEN: <err>', timeoutMs: 30 } }),
-        AtTimeoutError,
-      );
-      assert.equal(open.waitingFor, '+NETOPEN: <err>');
-      assert.equal(open.timeoutMs, 30);
-    },
-  }));
+test('channel (fake clock): prompt and completion timeouts say what they waited for, at the stated time', async () => {
+  const rig = clockedChannel({ timeouts: { '*': 50 }, recoveryMs: 60, errorSettleMs: 0 });
+  try {
+    const send = rejectsWith(rig.channel.command('AT+CIPSEND=0,5', { data: Buffer.from('hello') }), AtTimeoutError);
+    let sendDone = false;
+    void send.then(() => (sendDone = true));
+    await rig.advance(49, 1);
+    assert.equal(sendDone, false, 'no timeout before 50 ms');
+    await rig.advance(1, 1);
+    const sendError = await send;
+    assert.equal(sendError.waitingFor, 'prompt ">"');
+    assert.equal(sendError.timeoutMs, 50);
+    assert.equal(rig.took(), 'AT+CIPSEND=0,5\r', 'the data never went out without its prompt');
+    const open = rejectsWith(
+      rig.channel.command('AT+NETOPEN', { completion: { match: (l) => l.startsWith('+NETOPEN:'), what: '+NETOPEN: <err>', timeoutMs: 30 } }),
+      AtTimeoutError,
+    );
+    await rig.advance(60, 1);
+    assert.equal(rig.took(), 'AT+NETOPEN\r', 'written after the recovery time');
+    await rig.print('\r\nOK\r\n');
+    await rig.advance(30, 1);
+    const openError = await open;
+    assert.equal(openError.waitingFor, '+NETOPEN: <err>');
+    assert.equal(openError.timeoutMs, 30);
+  } finally {
+    rig.close();
+  }
+});
 
 test('channel: transport closing mid-command rejects everything with ChannelClosedError', () =>
   withFixture({
