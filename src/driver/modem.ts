@@ -248,6 +248,13 @@ export class Modem extends EventEmitter<ModemEvents> {
     return responseValue(await this.command('AT+IPADDR'), '+IPADDR:');
   }
 
+  /** The module's temperature in °C (`AT+CPMUTEMP` → `+CPMUTEMP: <n>`), undefined if unreadable, like signalQuality. */
+  async temperature(): Promise<number | undefined> {
+    const value = responseValue(await this.command('AT+CPMUTEMP'), '+CPMUTEMP:');
+    const celsius = value === undefined || value.trim() === '' ? NaN : Number(value);
+    return Number.isFinite(celsius) ? celsius : undefined;
+  }
+
   get isNetworkOpen(): boolean {
     return this.networkOpen;
   }

@@ -61,6 +61,8 @@ export interface EmulatorConfig {
   readonly localIp: string;
   /** UART rate at power-on (AT+IPREX value). */
   readonly baud: number;
+  /** The module's temperature in °C, as AT+CPMUTEMP reports it (a whole number). */
+  readonly temperatureC: number;
   /**
    * How long the module takes for what it does asynchronously: the socket service, reboots, the
    * boot sequence (radio/timing.ts: the `fast` and `realistic` profiles and their sources).
@@ -129,6 +131,7 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
   },
   localIp: '10.148.0.17',
   baud: 115200,
+  temperatureC: 25,
   latency: TIMING_PROFILES.fast,
   bootUrcs: true,
   bootNul: false,

@@ -1,6 +1,7 @@
 import type { CommandSpec, CommandTable } from './types.js';
 import { basicCommands } from './basic.js';
 import { identityCommands } from './identity.js';
+import { deviceCommands } from './device.js';
 import { simCommands } from './sim.js';
 import { radioCommands } from './radio.js';
 import { pdpCommands } from './pdp.js';
@@ -21,6 +22,7 @@ import { sslCommands } from './ssl.js';
 const FAMILIES: readonly CommandTable[] = [
   basicCommands,
   identityCommands,
+  deviceCommands,
   simCommands,
   radioCommands,
   pdpCommands,
