@@ -90,54 +90,21 @@ async function driverGoodput(mode: SocketMode, options: PacedOptions, direction:
   }
 }
 
-export async function pacedTransparent(options: PacedOptions): Promise<Row> {
-  const { rate, received } = await driverGoodput('transparent', options);
+/** One paced row: the driver's goodput in `mode` (receiving, or sending flat out) over the line rate. */
+async function pacedRow(name: string, mode: SocketMode, atLeast: number, options: PacedOptions, direction: 'receive' | 'send' = 'receive'): Promise<Row> {
+  const { rate, received } = await driverGoodput(mode, options, direction);
   return row({
-    name: 'paced-transparent',
+    name,
     value: rate,
     unit: 'B/s',
     baseline: LINE_RATE,
     baselineIs: `line rate at ${PACED_BAUD} baud, 10 bits a byte`,
-    goal: { on: 'ratio', atLeast: 0.98 },
-    detail: { windowMs: options.windowMs, bytes: received, api: 'A76xx.open + TcpSocket' },
+    goal: { on: 'ratio', atLeast },
+    detail: { windowMs: options.windowMs, bytes: received, api: direction === 'send' ? 'A76xx.open + TcpSocket.write' : 'A76xx.open + TcpSocket' },
   });
 }
 
-export async function pacedPush(options: PacedOptions): Promise<Row> {
-  const { rate, received } = await driverGoodput('push', options);
-  return row({
-    name: 'paced-push',
-    value: rate,
-    unit: 'B/s',
-    baseline: LINE_RATE,
-    baselineIs: `line rate at ${PACED_BAUD} baud, 10 bits a byte`,
-    goal: { on: 'ratio', atLeast: 0.95 },
-    detail: { windowMs: options.windowMs, bytes: received, api: 'A76xx.open + TcpSocket' },
-  });
-}
-
-export async function pacedSend(options: PacedOptions): Promise<Row> {
-  const { rate, received } = await driverGoodput('push', options, 'send');
-  return row({
-    name: 'paced-send',
-    value: rate,
-    unit: 'B/s',
-    baseline: LINE_RATE,
-    baselineIs: `line rate at ${PACED_BAUD} baud, 10 bits a byte`,
-    goal: { on: 'ratio', atLeast: 0.9 },
-    detail: { windowMs: options.windowMs, bytes: received, api: 'A76xx.open + TcpSocket.write' },
-  });
-}
-
-export async function pacedBuffer(options: PacedOptions): Promise<Row> {
-  const { rate, received } = await driverGoodput('buffer', options);
-  return row({
-    name: 'paced-buffer',
-    value: rate,
-    unit: 'B/s',
-    baseline: LINE_RATE,
-    baselineIs: `line rate at ${PACED_BAUD} baud, 10 bits a byte`,
-    goal: { on: 'ratio', atLeast: 0.93 },
-    detail: { windowMs: options.windowMs, bytes: received, api: 'A76xx.open + TcpSocket' },
-  });
-}
+export const pacedTransparent = (options: PacedOptions): Promise<Row> => pacedRow('paced-transparent', 'transparent', 0.98, options);
+export const pacedPush = (options: PacedOptions): Promise<Row> => pacedRow('paced-push', 'push', 0.95, options);
+export const pacedSend = (options: PacedOptions): Promise<Row> => pacedRow('paced-send', 'push', 0.9, options, 'send');
+export const pacedBuffer = (options: PacedOptions): Promise<Row> => pacedRow('paced-buffer', 'buffer', 0.93, options);
