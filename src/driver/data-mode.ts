@@ -22,6 +22,7 @@
  *   the tail is data: a server's `+OK ready\r\n` arrives whole without waiting for more bytes.
  */
 import type { Clock, Timer } from '../time/clock.js';
+import { doneOrAfter, sleep } from '../time/sleep.js';
 import type { AtChannelOptions, AtResponse } from './at-types.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
 import type { ModuleOutputParser } from '../at/module-output-framer.js';
@@ -172,7 +173,7 @@ export class DataModePort {
     }
     const now = this.host.clock.now();
     const wait = Math.max(started + guard - now, this.lastDataOut + guard + guardMarginMs(guard) - now);
-    if (wait > 0) await this.sleep(wait);
+    if (wait > 0) await sleep(wait, this.host.clock);
   }
 
   /**
@@ -288,17 +289,7 @@ export class DataModePort {
 
   /** Resolves when the transport has taken every data write, or after `bound + 2 s` at most. */
   private writesTaken(bound: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = this.host.clock.setTimeout(resolve, bound + WRITES_TAKEN_SLACK_MS);
-      this.writesDone.push(() => {
-        timer.cancel();
-        resolve();
-      });
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.host.clock.setTimeout(resolve, ms));
+    return doneOrAfter((done) => this.writesDone.push(done), bound + WRITES_TAKEN_SLACK_MS, this.host.clock);
   }
 
   /** Resolves with the line that ends data mode (`data-mode` false), or rejects after `timeoutMs`. */

@@ -8,3 +8,17 @@ import { realClock, type Clock } from './clock.js';
 export function sleep(ms: number, clock: Clock = realClock): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
+
+/**
+ * Resolve when `start`'s `done` is called or after `ms` on `clock`, whichever comes first: for a
+ * wait on something that may never answer (a port's drain, a write's callback) that must not hang.
+ */
+export function doneOrAfter(start: (done: () => void) => void, ms: number, clock: Clock = realClock): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(resolve, ms);
+    start(() => {
+      timer.cancel();
+      resolve();
+    });
+  });
+}

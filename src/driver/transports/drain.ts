@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../time/clock.js';
+import { doneOrAfter } from '../../time/sleep.js';
 
 /** How long to wait for a port's drain before going on anyway (a stuck port must not hang an escape). */
 export const DRAIN_BOUND_MS = 2_000;
@@ -14,11 +15,5 @@ export const DRAIN_BOUND_MS = 2_000;
 export function drained(transport: Duplex, clock: Clock, boundMs = DRAIN_BOUND_MS): Promise<void> {
   const drain = (transport as Duplex & { drain?: unknown }).drain;
   if (typeof drain !== 'function' || transport.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = clock.setTimeout(resolve, boundMs);
-    (drain as (callback: () => void) => void).call(transport, () => {
-      timer.cancel();
-      resolve();
-    });
-  });
+  return doneOrAfter((done) => (drain as (callback: () => void) => void).call(transport, done), boundMs, clock);
 }
