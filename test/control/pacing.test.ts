@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/emulator/clock.js';
 import { EmulatedModem } from '../../src/emulator/modem.js';
 import { AtLine } from '../../src/control/line.js';
-import { BITS_PER_BYTE, LinePacer, MIN_TICK_MS, PacedModuleSide } from '../../src/emulator/serve/pacing.js';
+import { BITS_PER_BYTE, LinePacer, MIN_TICK_MS, PacedModuleSide, lineTimeout } from '../../src/emulator/serve/pacing.js';
+import { realClock } from '../../src/time/clock.js';
 
 /** Every byte handed on, with the fake time it left. */
 function recorder(clock: FakeClock) {
@@ -235,4 +236,19 @@ test('pacing: the host\'s input reaches the modem at the line rate too; a flood 
   assert.equal(line.inputPacer.backlog, 0);
   assert.equal(line.pacing, false);
   line.detach();
+});
+
+test('on the real clock a line wait never fires before its due time, and a cancelled one never fires', async () => {
+  // Real timers by necessity (this is the real-clock path): only "not early" and "not at all" are
+  // asserted, which hold however busy the machine is; each wait is bounded.
+  for (const [ms, precise] of [[0.2, false], [3, true], [3, false]] as const) {
+    const due = realClock.now() + ms;
+    const firedAt = await new Promise<number>((resolve) => lineTimeout(realClock, () => resolve(realClock.now()), due, precise));
+    assert.ok(firedAt >= due, `${ms} ms (precise ${precise}): fired ${due - firedAt} ms early`);
+  }
+  let fired = false;
+  const timer = lineTimeout(realClock, () => (fired = true), realClock.now() + 2, true);
+  timer.cancel();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(fired, false);
 });

@@ -137,11 +137,16 @@ export class LinePacer {
     const perTick = Math.max(1, Math.ceil(MIN_TICK_MS / head.byteMs));
     const end = this.lineEnd();
     const batchEnd = this.cursor + Math.min(perTick, head.bytes.length) * head.byteMs;
-    const due = end - batchEnd < (perTick * head.byteMs) / 2 ? end : batchEnd;
-    this.timer = lineTimeout(this.clock, () => {
-      this.timer = undefined;
-      this.tick();
-    }, due);
+    const last = end - batchEnd < (perTick * head.byteMs) / 2;
+    this.timer = lineTimeout(
+      this.clock,
+      () => {
+        this.timer = undefined;
+        this.tick();
+      },
+      last ? end : batchEnd,
+      last,
+    );
   }
 
   /** When the line finishes everything waiting. */
@@ -173,13 +178,16 @@ export class LinePacer {
 }
 
 /**
- * Run `fn` once `clock` reaches `due`. A Node timer cannot wait less than 1 ms, and a short
- * answer (a prompt, a command line: tens of microseconds at 3.6 Mbaud) would wait a whole
- * millisecond per exchange: on the real clock, a wait under 1 ms is made of `setImmediate` turns
- * (sockets are still served between them). Longer waits take a timer; one that fires a little
- * early finishes on turns. An injected clock's own timers are used as they are.
+ * Run `fn` once `clock` reaches `due`. A Node timer cannot wait less than 1 ms and fires up to a
+ * millisecond late (libuv counts whole milliseconds from the start of the loop's turn). A stream
+ * does not notice (a late tick sends more), but an exchange waits for its answer's last batch, and
+ * a short answer (a prompt, a command line: tens of microseconds at 3.6 Mbaud) would wait a whole
+ * millisecond: so on the real clock a wait under 1 ms is made of `setImmediate` turns (sockets are
+ * still served between them), and a `precise` longer wait (the batch that empties the queue) takes
+ * a timer for all but its last millisecond or two and finishes on turns. An injected clock's own
+ * timers are used as they are.
  */
-function lineTimeout(clock: Clock, fn: () => void, due: number): Timer {
+export function lineTimeout(clock: Clock, fn: () => void, due: number, precise: boolean): Timer {
   const wait = due - clock.now();
   if (clock !== realClock) return clock.setTimeout(fn, Math.max(0, wait));
   let cancelled = false;
@@ -191,11 +199,12 @@ function lineTimeout(clock: Clock, fn: () => void, due: number): Timer {
     if (clock.now() >= due) fn();
     else immediate = setImmediate(poll);
   };
-  if (wait >= 1) {
+  const timerMs = precise ? Math.floor(wait) - 1 : wait;
+  if (timerMs >= 1) {
     timer = clock.setTimeout(() => {
       timer = undefined;
       poll();
-    }, wait);
+    }, timerMs);
   } else immediate = setImmediate(poll);
   return {
     cancel: () => {
