@@ -55,7 +55,8 @@ function ctl(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Pro
       child.kill('SIGKILL');
       reject(new Error(`a76xx ctl ${args.join(' ')}: no exit within 15 s`));
     }, 15_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, spawnedAt, exitedAt: Date.now() });
     });

@@ -23,7 +23,8 @@ export function spawnCli(args: readonly string[]): CliProcess {
   child.stdout.on('data', stdout.push);
   child.stderr.on('data', stderr.push);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
   return {
     child,

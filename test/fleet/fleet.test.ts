@@ -56,7 +56,8 @@ function ctl(args: readonly string[]): Promise<{ code: number | null; stdout: st
       child.kill('SIGKILL');
       reject(new Error('a76xx ctl did not exit in 15 s'));
     }, 15_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
