@@ -74,10 +74,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   /** `dns.lookup`-compatible resolution through the module (`AT+CDNSGIP`). */
   readonly lookup: LookupFunction;
   readonly transparentWaitMs: number;
-  private readonly users = new Map<number, LinkUser>();
   private readonly servers: (ServerUser | undefined)[] = new Array<ServerUser | undefined>(SERVER_COUNT).fill(undefined);
-  /** Buffer-mode notices for links nobody owns yet (an accepted client's data before its socket). */
-  private readonly unclaimedReadable = new Set<number>();
   private lost: Error | undefined;
   private restarted: Error | undefined;
   private closedWith: ChannelClosedError | undefined;
@@ -118,7 +115,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
     this.lookup = makeLookup((hostname, family) => this.resolve(hostname, family));
     modem.on('data', (link, bytes, from) => this.onData(link, bytes, from));
     modem.on('readable', (link) => this.onReadable(link));
-    modem.on('link-closed', (link, reason) => this.users.get(link)?.linkClosed(reason));
+    modem.on('link-closed', (link, reason) => modem.links.owner(link)?.linkClosed(reason));
     modem.on('client', (client) => this.onClient(client));
     modem.on('unrouted', (block) => this.onUnrouted(block));
     modem.on('network-lost', (error) => {
@@ -282,7 +279,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   async close(options: { netClose?: boolean } = {}): Promise<void> {
     this.closing = true;
     this.autoRecovery?.stop();
-    for (const user of [...this.users.values()]) {
+    for (const user of this.modem.links.owners()) {
       if (user instanceof TcpSocket) user.destroy();
       else if (user instanceof UdpSocket) user.close();
     }
@@ -293,12 +290,12 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   // ---------------------------------------------------------------- SocketHost
 
   attach(link: number, user: LinkUser): void {
-    this.users.set(link, user);
-    if (this.unclaimedReadable.delete(link)) queueMicrotask(() => this.users.get(link)?.linkReadable());
+    const links = this.modem.links;
+    if (links.claim(link, user)) queueMicrotask(() => links.owner(link)?.linkReadable());
   }
 
   detach(link: number, user: LinkUser): void {
-    if (this.users.get(link) === user) this.users.delete(link);
+    this.modem.links.disown(link, user);
   }
 
   unusable(): Error | undefined {
@@ -311,7 +308,7 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
 
   unroutable(kind: 'tcp' | 'udp', remote?: RemoteAddress): Error | undefined {
     if (this.mode !== 'push' || this.modem.pushHeader !== 'ipd') return undefined;
-    for (const user of this.users.values()) {
+    for (const user of this.modem.links.owners()) {
       const clash =
         kind === 'udp'
           ? user instanceof UdpSocket
@@ -345,15 +342,15 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   // ---------------------------------------------------------------- routing
 
   private onData(link: number, bytes: Buffer, from: RemoteAddress | undefined): void {
-    const user = this.users.get(link);
+    const user = this.modem.links.owner(link);
     if (user !== undefined) user.linkData(bytes, from);
     else this.warn(`${bytes.length} bytes for link ${link}, which no socket owns: dropped`);
   }
 
   private onReadable(link: number): void {
-    const user = this.users.get(link);
+    const user = this.modem.links.owner(link);
     if (user !== undefined) user.linkReadable();
-    else this.unclaimedReadable.add(link);
+    else this.modem.links.noteUnclaimedReadable(link);
   }
 
   private onClient(client: AcceptedClient): void {
@@ -375,9 +372,10 @@ export class A76xx extends EventEmitter<A76xxEvents> implements SocketHost {
   }
 
   private failAll(error: Error): void {
-    this.unclaimedReadable.clear();
-    for (const user of [...this.users.values()]) user.linkFailed(error);
-    this.users.clear();
+    const links = this.modem.links;
+    const owners = links.owners();
+    links.disownAll();
+    for (const user of owners) user.linkFailed(error);
     for (const server of this.servers) server?.serverFailed(error);
   }
 

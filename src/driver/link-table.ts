@@ -1,7 +1,8 @@
 /**
  * The driver's link table: the one owner of what the host knows about the module's ten links
- * (state, type, remote, server, transparent, closing), the reservation of a free link, the wait for
- * one to be released, and which link pushed `+IPD` data belongs to.
+ * (state, type, remote, server, transparent, closing, and the socket that owns it), the
+ * reservation of a free link, the wait for one to be released, and which link pushed `+IPD` data
+ * belongs to. An owner lives as long as the link's reservation: releasing the link forgets it.
  */
 import type { Clock } from '../time/clock.js';
 import { AtTimeoutError, ChannelClosedError, DriverStateError } from './errors.js';
@@ -13,6 +14,18 @@ export { LINK_COUNT };
 
 export type LinkState = 'free' | 'reserved' | 'open' | 'closed';
 
+/** What a link's owner (a socket) is told. Called synchronously from the Modem's events, in wire order. */
+export interface LinkUser {
+  /** Pushed bytes (`+IPD`/`+RECEIVE`), or transparent bytes of link 0; `from` per `RECV FROM`. */
+  linkData(bytes: Buffer, from: RemoteAddress | undefined): void;
+  /** Buffer mode: `+CIPRXGET: 1,<link>`, the module holds data for the link. */
+  linkReadable(): void;
+  /** The module closed the link: `+IPCLOSE: <link>,<reason>` (1 = by the peer), `CLOSED`. */
+  linkClosed(reason: number): void;
+  /** The link is unusable for a reason outside it: network lost, module reset, transport gone. */
+  linkFailed(error: Error): void;
+}
+
 export interface Link {
   state: LinkState;
   type: 'tcp' | 'udp' | undefined;
@@ -22,10 +35,14 @@ export interface Link {
   transparent: boolean;
   /** The host asked to close it (AT+CIPCLOSE in progress). */
   closing: boolean;
+  /** The socket the link's events go to (`claim`), once it has one. */
+  owner: LinkUser | undefined;
+  /** Buffer mode: `+CIPRXGET: 1` came before the owner (an accepted client's first data); told on `claim`. */
+  readableUnclaimed: boolean;
 }
 
 export function freshLink(): Link {
-  return { state: 'free', type: undefined, remote: undefined, server: undefined, transparent: false, closing: false };
+  return { state: 'free', type: undefined, remote: undefined, server: undefined, transparent: false, closing: false, owner: undefined, readableUnclaimed: false };
 }
 
 export function checkLink(link: number): void {
@@ -119,6 +136,49 @@ export class LinkTable {
   markClosed(link: number): void {
     const entry = this.at(link);
     if (entry.state === 'open') entry.state = 'closed';
+  }
+
+  /** The socket that owns `link`, if any. */
+  owner(link: number): LinkUser | undefined {
+    return this.at(link).owner;
+  }
+
+  /** Every link's owner, in link order. */
+  owners(): LinkUser[] {
+    return this.entries.flatMap((entry) => (entry.owner === undefined ? [] : [entry.owner]));
+  }
+
+  /**
+   * `user` owns `link` from now on; returns true when a buffer-mode notice came before it (the
+   * caller tells the owner once it is ready).
+   */
+  claim(link: number, user: LinkUser): boolean {
+    checkLink(link);
+    const entry = this.at(link);
+    entry.owner = user;
+    const readable = entry.readableUnclaimed;
+    entry.readableUnclaimed = false;
+    return readable;
+  }
+
+  /** `user` no longer owns `link` (a later owner's claim stays). */
+  disown(link: number, user: LinkUser): void {
+    checkLink(link);
+    const entry = this.at(link);
+    if (entry.owner === user) entry.owner = undefined;
+  }
+
+  /** Forget every owner and every notice waiting for one (all sockets were failed). */
+  disownAll(): void {
+    for (const entry of this.entries) {
+      entry.owner = undefined;
+      entry.readableUnclaimed = false;
+    }
+  }
+
+  /** Buffer mode: `+CIPRXGET: 1,<link>` for a link nobody owns yet: kept for its owner. */
+  noteUnclaimedReadable(link: number): void {
+    this.at(link).readableUnclaimed = true;
   }
 
   /** Mark every open link closed (network lost, module restarted, NETCLOSE). */

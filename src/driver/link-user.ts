@@ -1,25 +1,17 @@
 /**
  * The contract between the socket classes (TcpSocket, UdpSocket, TcpServer) and the `A76xx`
  * object that owns the Modem: the Modem's per-link events are routed to the one socket that owns
- * each link, and sockets reach the module only through the host.
+ * each link (its `owner` in the Modem's link table), and sockets reach the module only through
+ * the host.
  */
 import type { Modem } from './modem.js';
 import type { RemoteAddress } from '../at/module-output-framer.js';
+import type { LinkUser } from './link-table.js';
+
+export type { LinkUser };
 
 /** How the module hands received data to the host (spec §3.1). */
 export type SocketMode = 'push' | 'buffer' | 'transparent';
-
-/** What a link's owner is told. Called synchronously from the Modem's events, in wire order. */
-export interface LinkUser {
-  /** Pushed bytes (`+IPD`/`+RECEIVE`), or transparent bytes of link 0; `from` per `RECV FROM`. */
-  linkData(bytes: Buffer, from: RemoteAddress | undefined): void;
-  /** Buffer mode: `+CIPRXGET: 1,<link>`, the module holds data for the link. */
-  linkReadable(): void;
-  /** The module closed the link: `+IPCLOSE: <link>,<reason>` (1 = by the peer), `CLOSED`. */
-  linkClosed(reason: number): void;
-  /** The link is unusable for a reason outside it: network lost, module reset, transport gone. */
-  linkFailed(error: Error): void;
-}
 
 /** What sockets need from their owner. */
 export interface SocketHost {

@@ -83,7 +83,8 @@ export class Modem extends EventEmitter<ModemEvents> {
   readonly channel: AtChannel;
   readonly options: ModemOptions;
   private readonly steps: BringUpSteps;
-  private readonly links: LinkTable;
+  /** What the host knows of the ten links, the socket owning each included (link-table.ts). */
+  readonly links: LinkTable;
   private readonly linkChains = new Map<number, Promise<unknown>>();
   private info_: BringUpInfo | undefined;
   private networkOpen = false;

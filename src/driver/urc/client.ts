@@ -1,6 +1,6 @@
 /** `+CLIENT: <link>,<server>,<ip>:<port>` (spec §2.2.14): a server accepted a client; the link is open. */
 import { parseClient } from '../../at/frames/sockets.js';
-import { LINK_COUNT } from '../link-table.js';
+import { freshLink, LINK_COUNT } from '../link-table.js';
 import type { UrcHandlerSpec } from './context.js';
 
 export const client: UrcHandlerSpec = {
@@ -13,7 +13,7 @@ export const client: UrcHandlerSpec = {
     const remote = { address: accepted.address, port: accepted.port };
     // In transparent mode server 0's client is link 0 in data mode (`CONNECT` follows, AN§3.4.1).
     const transparent = context.transparent && link === 0 && server === 0;
-    context.links.set(link, { state: 'open', type: 'tcp', remote, server, transparent, closing: false });
+    context.links.set(link, { ...freshLink(), state: 'open', type: 'tcp', remote, server, transparent });
     context.client({ link, server, remote });
   },
 };
