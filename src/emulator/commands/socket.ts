@@ -1,11 +1,12 @@
 import { Err, IpErr } from '../../at/errors.js';
 import { formatCipClose, formatCipError, formatCipOpen, formatCipSend } from '../../at/frames/index.js';
 import { ParamError, type Params } from '../../at/params.js';
-import { LINK_COUNT, type Link, type LinkType, type SocketService } from '../links.js';
+import { LINK_COUNT, type Link, type LinkType } from '../links.js';
 import { openTransparent } from './datamode.js';
 import { openLink, type OpenRequest } from './open-link.js';
 import type { Endpoint } from '../network/types.js';
 import type { CommandContext, CommandTable, Handler, Outcome } from './types.js';
+import type { CommandSockets } from './context.js';
 import { ERROR, NONE, OK } from './types.js';
 
 /**
@@ -95,7 +96,7 @@ const cipopenTest: Handler = (ctx) => {
 };
 
 /** The link a send goes to, or the `+CIPERROR:` code that refuses it. */
-function sendableLink(ctx: CommandContext, service: SocketService, index: number): Link | number {
+function sendableLink(ctx: CommandContext, service: CommandSockets, index: number): Link | number {
   if (index >= LINK_COUNT) return Err.WrongParameter;
   const link = service.openLink(index);
   if (link === undefined || link.transparent) return ctx.modem.dialect.deadLinkErr;
