@@ -46,11 +46,10 @@ export interface AtLineOptions {
 export const INPUT_PACER_HOLD = 'input-pacer';
 
 export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'input-hold': [boolean] }> implements ModuleSide {
-  /** Module → host. */
-  readonly pacer: LinePacer;
-  /** Host → module: the modem sees the host's bytes as a UART delivers them. */
-  readonly inputPacer: LinePacer;
   readonly counters: AtLineCounters = { hostBytes: 0, moduleBytes: 0, injectedUrcs: 0 };
+  /** The pacers, made when pacing is first turned on: an unpaced line (most of a fleet) has none. */
+  private outputPacer: LinePacer | undefined;
+  private hostPacer: LinePacer | undefined;
   /** URCs waiting to be spliced into the next response. */
   private splice: Buffer[] = [];
   private readonly fromModule = (bytes: Buffer): void => this.moduleWrote(bytes);
@@ -60,44 +59,55 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
 
   constructor(
     readonly modem: EmulatedModem,
-    options: AtLineOptions = {},
+    private readonly options: AtLineOptions = {},
   ) {
     super();
-    this.pacer = new LinePacer(
-      (bytes) => {
-        this.counters.moduleBytes += bytes.length;
-        this.emit('output', bytes);
-      },
-      {
-        clock: modem.clock,
-        rate: () => modem.state.serial.lineBaud,
-        enabled: options.pacing ?? false,
-        // A paced line that falls behind is a host that does not read, for the modem too.
-        onPressure: (full: boolean) => {
-          modem.setOutputPressure('pacer', full);
-          options.onPressure?.(full);
-        },
-      },
-    );
-    this.inputPacer = new LinePacer((bytes) => this.deliverInput(bytes), {
-      clock: modem.clock,
-      rate: () => modem.state.serial.lineBaud,
-      enabled: options.pacing ?? false,
-      // Host bytes the line has not carried yet: past the mark the transport stops reading the host.
-      onPressure: (full: boolean) => modem.holdInput(INPUT_PACER_HOLD, full),
-    });
+    if (options.pacing === true) this.pacing = true;
     modem.on('output', this.fromModule);
     modem.on('input-hold', this.holdFromModule);
   }
 
+  /** Module → host. */
+  get pacer(): LinePacer {
+    const modem = this.modem;
+    this.outputPacer ??= new LinePacer((bytes) => this.deliverOutput(bytes), {
+      clock: modem.clock,
+      rate: () => modem.state.serial.lineBaud,
+      // A paced line that falls behind is a host that does not read, for the modem too.
+      onPressure: (full: boolean) => {
+        modem.setOutputPressure('pacer', full);
+        this.options.onPressure?.(full);
+      },
+    });
+    return this.outputPacer;
+  }
+
+  /** Host → module: the modem sees the host's bytes as a UART delivers them. */
+  get inputPacer(): LinePacer {
+    const modem = this.modem;
+    this.hostPacer ??= new LinePacer((bytes) => this.deliverInput(bytes), {
+      clock: modem.clock,
+      rate: () => modem.state.serial.lineBaud,
+      // Host bytes the line has not carried yet: past the mark the transport stops reading the host.
+      onPressure: (full: boolean) => modem.holdInput(INPUT_PACER_HOLD, full),
+    });
+    return this.hostPacer;
+  }
+
   /** Whether both directions are paced; turning it off hands on whatever waits, each way. */
   get pacing(): boolean {
-    return this.pacer.enabled;
+    return this.outputPacer?.enabled ?? false;
   }
 
   set pacing(on: boolean) {
+    if (!on && this.outputPacer === undefined) return;
     this.pacer.enabled = on;
     this.inputPacer.enabled = on;
+  }
+
+  /** Module bytes waiting for the paced line. */
+  get pacedBacklog(): number {
+    return this.outputPacer?.backlog ?? 0;
   }
 
   /** The modem asks the host to stop sending (see `EmulatedModem.holdInput`). */
@@ -118,7 +128,20 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   /** Bytes from the host that nobody writes to again (a socket's chunk): kept without a copy. */
   inputOwned(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.inputPacer.write(chunk);
+    if (this.hostPacer !== undefined) this.hostPacer.write(chunk);
+    else this.deliverInput(chunk);
+  }
+
+  /** Module bytes as they leave the line. */
+  private deliverOutput(bytes: Buffer): void {
+    this.counters.moduleBytes += bytes.length;
+    this.emit('output', bytes);
+  }
+
+  /** Module bytes onto the line (paced when pacing was ever on). */
+  private toLine(bytes: Buffer): void {
+    if (this.outputPacer !== undefined) this.outputPacer.write(bytes);
+    else this.deliverOutput(bytes);
   }
 
   /** Host bytes as they reach the module's end of the line. */
@@ -137,7 +160,7 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
     }
     if (this.modem.state.poweredOff) return;
     const framed = Buffer.from(framedLine(text, this.modem.state.serial.verbose), 'latin1');
-    if (timing === 'now') this.pacer.write(framed);
+    if (timing === 'now') this.toLine(framed);
     else this.splice.push(framed);
   }
 
@@ -150,8 +173,8 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
   detach(): void {
     this.modem.off('output', this.fromModule);
     this.modem.off('input-hold', this.holdFromModule);
-    this.pacer.close();
-    this.inputPacer.close();
+    this.outputPacer?.close();
+    this.hostPacer?.close();
     this.splice = [];
   }
 
@@ -160,14 +183,14 @@ export class AtLine extends EventEmitter<{ input: [Buffer]; output: [Buffer]; 'i
     // point is the end of its first line.
     const cut = this.splice.length > 0 && this.modem.holdingUrcs && !this.modem.inDataMode ? firstLineEnd(bytes) : -1;
     if (cut < 0) {
-      this.pacer.write(bytes);
+      this.toLine(bytes);
       return;
     }
-    this.pacer.write(bytes.subarray(0, cut));
+    this.toLine(bytes.subarray(0, cut));
     const spliced = this.splice;
     this.splice = [];
-    for (const urc of spliced) this.pacer.write(urc);
-    if (cut < bytes.length) this.pacer.write(bytes.subarray(cut));
+    for (const urc of spliced) this.toLine(urc);
+    if (cut < bytes.length) this.toLine(bytes.subarray(cut));
   }
 }
 

@@ -54,7 +54,7 @@ export function statusOf(target: ControlTarget): JsonObject {
     serial: {
       baud: state.serial.baud,
       lineBaud: state.serial.lineBaud,
-      pacing: line.pacer.enabled,
+      pacing: line.pacing,
       echo: state.serial.echo,
       verbose: state.serial.verbose,
       cmee: state.serial.cmee,
@@ -95,7 +95,7 @@ export function statusOf(target: ControlTarget): JsonObject {
       hostBytes: line.counters.hostBytes,
       moduleBytes: line.counters.moduleBytes,
       injectedUrcs: line.counters.injectedUrcs,
-      pacedBacklog: line.pacer.backlog,
+      pacedBacklog: line.pacedBacklog,
       pendingSplices: line.pendingSplices,
       outputPressure: modem.outputPressure,
       heldUrcBytes: modem.heldUrcLength,

@@ -32,7 +32,8 @@ type Phase = 'idle' | 'gotA' | 'line';
  */
 export class LineEditor {
   private phase: Phase = 'idle';
-  private readonly body = Buffer.allocUnsafe(MAX_LINE);
+  /** The line's body so far; grows (doubling) up to MAX_LINE: a fleet's idle modems hold 64 bytes, not 3 KiB. */
+  private body = Buffer.allocUnsafe(INITIAL_BODY);
   private bodyLength = 0;
   private overflow = false;
   /** A line just ended at `<CR>` and the next byte has not been seen yet. */
@@ -125,10 +126,17 @@ export class LineEditor {
       this.overflow = true;
       return echo(byte);
     }
+    if (this.bodyLength === this.body.length) {
+      const grown = Buffer.allocUnsafe(Math.min(MAX_LINE, this.body.length * 2));
+      this.body.copy(grown, 0, 0, this.bodyLength);
+      this.body = grown;
+    }
     this.body[this.bodyLength++] = byte;
     return echo(byte);
   }
 }
+
+const INITIAL_BODY = 64;
 
 const DROP: EditorStep = { kind: 'drop' };
 const ECHOES: EditorStep[] = Array.from({ length: 256 }, (_, b) => ({ kind: 'echo', byte: b }) as const);

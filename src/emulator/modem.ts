@@ -91,7 +91,8 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   private turnBudget = 0;
   private resumeScheduled = false;
   /** Echo bytes not written yet (see `flushEcho`). */
-  private readonly echo = Buffer.allocUnsafe(ECHO_BATCH);
+  /** Echo waiting for the end of the input chunk; grows (doubling) up to ECHO_BATCH, so an idle modem of a fleet holds 64 bytes. */
+  private echo = Buffer.allocUnsafe(64);
   private echoLength = 0;
   /** Replies as bursts, held URCs, output pressure (port-output.ts). */
   private readonly out = new PortOutput({
@@ -249,7 +250,14 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   }
 
   private echoByte(byte: number): void {
-    if (this.echoLength === ECHO_BATCH) this.flushEcho();
+    if (this.echoLength === this.echo.length) {
+      if (this.echo.length >= ECHO_BATCH) this.flushEcho();
+      else {
+        const grown = Buffer.allocUnsafe(this.echo.length * 2);
+        this.echo.copy(grown, 0, 0, this.echoLength);
+        this.echo = grown;
+      }
+    }
     this.echo[this.echoLength++] = byte;
   }
 
