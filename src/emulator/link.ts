@@ -1,3 +1,4 @@
+import { setReason } from '../common/reasons.js';
 import type { Endpoint, TcpConnection, TcpListener, NetworkUdpSocket } from './network/types.js';
 
 /**
@@ -40,7 +41,7 @@ export class Link {
   /** Link 0 in transparent mode (CIPSEND does not apply to it). */
   transparent = false;
   /** Why the link's socket is not read (see `holdReading`). */
-  private readonly readHolds = new Set<ReadHold>();
+  private readonly readHolds: ReadHold[] = [];
   /** Cancels an open in progress. */
   abortOpen: (() => void) | undefined;
 
@@ -58,15 +59,14 @@ export class Link {
 
   /** The TCP socket is not read (for any `ReadHold`): the peer feels TCP back-pressure. */
   get paused(): boolean {
-    return this.readHolds.size > 0;
+    return this.readHolds.length > 0;
   }
 
   /** Stop (`on`) or resume reading the TCP socket for `reason`; it reads while no reason holds it. */
   holdReading(reason: ReadHold, on: boolean): void {
-    const before = this.readHolds.size > 0;
-    if (on) this.readHolds.add(reason);
-    else this.readHolds.delete(reason);
-    const after = this.readHolds.size > 0;
+    const before = this.readHolds.length > 0;
+    setReason(this.readHolds, reason, on);
+    const after = this.readHolds.length > 0;
     if (before === after || this.tcp === undefined) return;
     if (after) this.tcp.pause();
     else this.tcp.resume();

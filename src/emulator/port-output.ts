@@ -13,6 +13,8 @@
  *   too many URC bytes are held.
  */
 
+import { setReason } from '../common/reasons.js';
+
 /**
  * URC bytes held (behind a command, a `>` prompt or data mode) above which the module stops
  * reading its links (`output-pressure`): pushed data then waits in the peers' TCP windows.
@@ -40,7 +42,7 @@ export class PortOutput {
   private heldBytes = 0;
   /** URCs dropped over HELD_URC_LIMIT since power-on. */
   droppedUrcs = 0;
-  private readonly stalls = new Set<string>();
+  private readonly stalls: string[] = [];
   private full = false;
 
   constructor(private readonly sink: OutputSink) {}
@@ -104,8 +106,7 @@ export class PortOutput {
 
   /** A transport says whether the host takes its output (`full` false) or not, for `source`. */
   setStall(source: string, full: boolean): void {
-    if (full) this.stalls.add(source);
-    else this.stalls.delete(source);
+    setReason(this.stalls, source, full);
     this.update();
   }
 
@@ -114,7 +115,7 @@ export class PortOutput {
   }
 
   get hostStalled(): boolean {
-    return this.stalls.size > 0;
+    return this.stalls.length > 0;
   }
 
   /** Reboot: the old life's URCs are gone (what a command printed was written first). */
@@ -127,11 +128,11 @@ export class PortOutput {
 
   private update(): void {
     const heldFull = this.full ? this.heldBytes > HELD_URC_HIGH_WATER / 2 : this.heldBytes > HELD_URC_HIGH_WATER;
-    const full = this.stalls.size > 0 || heldFull;
+    const full = this.stalls.length > 0 || heldFull;
     const changed = full !== this.full;
     this.full = full;
-    if (changed || this.stalls.size > 0 !== this.stalledReported) {
-      this.stalledReported = this.stalls.size > 0;
+    if (changed || this.stalls.length > 0 !== this.stalledReported) {
+      this.stalledReported = this.stalls.length > 0;
       this.sink.pressureChanged(full, this.stalledReported);
     }
   }

@@ -7,7 +7,8 @@ import { lifeTimeout } from '../life.js';
  * them all at once. The module owns one (`EmulatedModem.radioTimers`).
  */
 export class RadioTimers {
-  private readonly named = new Map<string, Timer>();
+  /** Made on the first named timer (most modems of a fleet never have one). */
+  private named: Map<string, Timer> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -24,14 +25,14 @@ export class RadioTimers {
   replace(name: string, ms: number, fn: () => void): void {
     this.cancel(name);
     const timer = lifeTimeout(this.clock, this.life(), ms, () => {
-      this.named.delete(name);
+      this.named?.delete(name);
       fn();
     });
-    this.named.set(name, timer);
+    (this.named ??= new Map()).set(name, timer);
   }
 
   cancel(name: string): void {
-    this.named.get(name)?.cancel();
-    this.named.delete(name);
+    this.named?.get(name)?.cancel();
+    this.named?.delete(name);
   }
 }
