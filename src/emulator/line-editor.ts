@@ -1,4 +1,5 @@
 import { BACKSPACE, CR, LF } from '../at/result-codes.js';
+import { ByteBuilder } from '../common/byte-builder.js';
 
 /** Longest command body after `AT` (spec §1.2). Longer lines execute nothing and answer ERROR. */
 import { MAX_COMMAND_LINE } from '../at/limits.js';
@@ -32,9 +33,8 @@ type Phase = 'idle' | 'gotA' | 'line';
  */
 export class LineEditor {
   private phase: Phase = 'idle';
-  /** The line's body so far; grows (doubling) up to MAX_LINE: a fleet's idle modems hold 64 bytes, not 3 KiB. */
-  private body = Buffer.allocUnsafe(INITIAL_BODY);
-  private bodyLength = 0;
+  /** The line's body so far (what is over MAX_LINE is not kept). */
+  private readonly body = new ByteBuilder(MAX_LINE);
   private overflow = false;
   /** A line just ended at `<CR>` and the next byte has not been seen yet. */
   private lfDue = false;
@@ -54,7 +54,7 @@ export class LineEditor {
       case 'gotA':
         if (byte === 0x54 || byte === 0x74) {
           this.phase = 'line';
-          this.bodyLength = 0;
+          this.body.clear();
           this.overflow = false;
           return echo(byte);
         }
@@ -104,7 +104,7 @@ export class LineEditor {
   /** Forget a line being typed (the terminator rule and the host's line ending are kept). */
   reset(): void {
     this.phase = 'idle';
-    this.bodyLength = 0;
+    this.body.clear();
     this.overflow = false;
   }
 
@@ -112,31 +112,24 @@ export class LineEditor {
     if (byte === CR) {
       this.phase = 'idle';
       this.lfDue = true;
-      const line: EditorStep = { kind: 'line', body: this.body.toString('latin1', 0, this.bodyLength), overflow: this.overflow };
-      this.bodyLength = 0;
+      const line: EditorStep = { kind: 'line', body: this.body.text(), overflow: this.overflow };
+      this.body.clear();
       this.overflow = false;
       return line;
     }
     if (byte === BACKSPACE || byte === 0x7f) {
-      if (this.bodyLength > 0 && !this.overflow) this.bodyLength--;
+      if (!this.overflow) this.body.pop();
       return echo(byte);
     }
     if (byte < 0x20) return DROP;
-    if (this.bodyLength >= MAX_LINE) {
+    if (this.body.full) {
       this.overflow = true;
       return echo(byte);
     }
-    if (this.bodyLength === this.body.length) {
-      const grown = Buffer.allocUnsafe(Math.min(MAX_LINE, this.body.length * 2));
-      this.body.copy(grown, 0, 0, this.bodyLength);
-      this.body = grown;
-    }
-    this.body[this.bodyLength++] = byte;
+    this.body.push(byte);
     return echo(byte);
   }
 }
-
-const INITIAL_BODY = 64;
 
 const DROP: EditorStep = { kind: 'drop' };
 const ECHOES: EditorStep[] = Array.from({ length: 256 }, (_, b) => ({ kind: 'echo', byte: b }) as const);

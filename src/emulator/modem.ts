@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ByteBuilder } from '../common/byte-builder.js';
 import { parseCommandLine, type AtCommand } from '../at/syntax.js';
 import { Params, ParamError } from '../at/params.js';
 import { formatCmeError, formatConnect, formatIpError, RESULT_CODES } from '../at/result-codes.js';
@@ -91,9 +92,8 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   private turnBudget = 0;
   private resumeScheduled = false;
   /** Echo bytes not written yet (see `flushEcho`). */
-  /** Echo waiting for the end of the input chunk; grows (doubling) up to ECHO_BATCH, so an idle modem of a fleet holds 64 bytes. */
-  private echo = Buffer.allocUnsafe(64);
-  private echoLength = 0;
+  /** Echo waiting for the end of its input chunk (flushed early at ECHO_BATCH bytes). */
+  private readonly echo = new ByteBuilder(ECHO_BATCH);
   /** Replies as bursts, held URCs, output pressure (port-output.ts). */
   private readonly out = new PortOutput({
     write: (bytes) => this.emit('output', bytes),
@@ -250,23 +250,13 @@ export class EmulatedModem extends EventEmitter<EmulatedModemEvents> {
   }
 
   private echoByte(byte: number): void {
-    if (this.echoLength === this.echo.length) {
-      if (this.echo.length >= ECHO_BATCH) this.flushEcho();
-      else {
-        const grown = Buffer.allocUnsafe(this.echo.length * 2);
-        this.echo.copy(grown, 0, 0, this.echoLength);
-        this.echo = grown;
-      }
-    }
-    this.echo[this.echoLength++] = byte;
+    if (this.echo.full) this.flushEcho();
+    this.echo.push(byte);
   }
 
   /** Echo goes out as typed, but as one write per input chunk rather than one per byte. */
   private flushEcho(): void {
-    if (this.echoLength === 0) return;
-    const bytes = Buffer.from(this.echo.subarray(0, this.echoLength));
-    this.echoLength = 0;
-    this.emitOutput(bytes);
+    if (this.echo.length > 0) this.emitOutput(this.echo.take());
   }
 
   // ---------------------------------------------------------------- execution
