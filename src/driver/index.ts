@@ -16,6 +16,7 @@ export * from './dns.js';
 export * from './ssl-client.js';
 export * from './ssl-socket.js';
 export type { LinkUser, ServerUser, SocketHost, SocketMode } from './link-user.js';
+export type { LinkTable } from './link-table.js';
 export type { RecoveryPolicy } from './auto-recovery.js';
 export { MAX_RESPONSE_MS, DEFAULT_MAX_RESPONSE_MS, maxResponseMs, timeFor, type TimeoutOverrides } from './timeouts.js';
 export { URC_PREFIXES, isKnownUrc } from './urcs.js';
